@@ -1,0 +1,56 @@
+# The monorepo image for `web`: built UI + server bundle + production node_modules.
+#
+#   docker build -t quarry-web .            (or via docker/docker-compose.prod.yml)
+#
+# NODE_IMAGE is pinned; the stack test substitutes a local stand-in.
+# No `# syntax=` line on purpose: the build must not fetch a frontend image.
+ARG NODE_IMAGE=node:24.21.0-trixie-slim
+
+# ---- manifests: every package.json + lockfile, in their places ---------------
+# npm ci below depends only on these, so its layer is reused until a manifest
+# changes; new workspaces are picked up without editing this file.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir /out \
+ && cp package.json package-lock.json .npmrc /out/ \
+ && find apps packages -name node_modules -prune -o -name package.json -print \
+    | xargs -I{} cp --parents {} /out/
+
+# ---- build: all dependencies, then the UI and the server bundle --------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY --from=manifests /out/ ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build \
+ && test -f apps/web/dist/server/cli.js
+
+# ---- prod-deps: production dependencies only ---------------------------------
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY --from=manifests /out/ ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+
+# ---- runtime -----------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+# wget for the container health check; nothing else.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends wget \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data \
+ && chown node:node /data
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=2000 \
+    DATA_DIR=/data
+WORKDIR /app
+# Root owns the code; the app user can write only /data (a volume) and /tmp.
+COPY --from=prod-deps /app/ ./
+COPY --from=build /app/apps/web/dist/ apps/web/dist/
+USER node
+EXPOSE 2000
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD wget -qO- http://127.0.0.1:2000/api/health >/dev/null || exit 1
+CMD ["node", "apps/web/dist/server/cli.js", "serve"]
