@@ -45,17 +45,28 @@ build_base() {
 
 build_standin() { # name -> sets <NAME>_STANDIN
   local name=$1 dir="$STANDINS_DIR/$1" hash tag
-  hash=$( { echo "$BASE_STANDIN"; cat "$dir"/*; } | recipe_hash /dev/stdin)
+  hash=$( { echo "$BASE_STANDIN"; cat "$dir"/*; [ "$name" = node ] && host_extra_cas | xargs -r cat; } | recipe_hash /dev/stdin)
   tag="quarry-standin/$name:$hash"
   printf -v "${name^^}_STANDIN" '%s' "$tag"
   if have_image "$tag"; then log "cached $tag"; return; fi
   local ctx="$STACK_CACHE/ctx-$name"
   rm -rf "$ctx" && cp -r "$dir" "$ctx"
-  if [ "$name" = node ]; then fetch_node_tarballs "$ctx"; fi
+  if [ "$name" = node ]; then
+    fetch_node_tarballs "$ctx"
+    mkdir -p "$ctx/extra-ca"
+    host_extra_cas | xargs -r -I{} cp {} "$ctx/extra-ca/"
+  fi
   log "building $tag"
   bounded 900 docker build -q "${STANDIN_LABEL[@]}" --build-arg "BASE=$BASE_STANDIN" -t "$tag" "$ctx" \
     >"$STACK_CACHE/build-$name.log" 2>&1 || { tail -40 "$STACK_CACHE/build-$name.log" >&2; die "building the $name stand-in failed"; }
   rm -rf "$ctx"
+}
+
+# Certificate authorities this machine added locally (e.g. a TLS-inspecting
+# egress proxy). Only the node stand-in carries them, so that `npm ci` inside the
+# real Dockerfile reaches the registry from here; production images never do.
+host_extra_cas() {
+  find /usr/local/share/ca-certificates -type f -name '*.crt' 2>/dev/null | sort
 }
 
 # Node and npm come from the npm registry (npm pack), fetched on the host.

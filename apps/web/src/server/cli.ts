@@ -1,0 +1,59 @@
+
+/**
+ * `quarry` — serve (default), migrate. Configuration errors print one line that
+ * names the variable and the fix, and exit 1.
+ */
+import { ConfigError, loadConfig } from '@quarry/config';
+import { DataDirLockedError, openDatabase, runMigrations } from '@quarry/db';
+import { createLogger } from './logger.js';
+import { serve } from './serve.js';
+
+const usage = `Usage: quarry [command]
+
+Commands:
+  serve      run the web server (default)
+  migrate    apply database migrations and exit
+  help       show this help`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'serve';
+  if (command === 'help' || command === '--help' || command === '-h') {
+    console.log(usage);
+    return 0;
+  }
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY });
+  switch (command) {
+    case 'serve':
+      await serve(config, logger);
+      return -1; // keeps running until a signal
+    case 'migrate': {
+      const database = await openDatabase(config.database);
+      try {
+        const result = await runMigrations(database, config.database);
+        console.log(`migrations: ${result.applied} applied, ${result.total} in total`);
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    default:
+      console.error(`quarry: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+      console.error(`quarry: ${error.message}`);
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`quarry: start-up failed: ${message}`);
+    }
+    process.exit(1);
+  },
+);

@@ -1,0 +1,64 @@
+/**
+ * GET/HEAD /api/health — cheap enough to be polled forever: one `SELECT 1`, a
+ * storage check the adapter answers from memory, and queue counts cached for
+ * a few seconds rather than counted per probe.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.js';
+import { version } from '../../version.js';
+
+export interface HealthSources {
+  pingDatabase(): Promise<number>;
+  storage(): Promise<{ ok: boolean; driver: string; error?: string }>;
+  queue(): Promise<{ pending: number; failed: number } | undefined>;
+}
+
+const Check = z.object({ ok: z.boolean() }).passthrough();
+const HealthBody = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    version: z.string(),
+    uptimeSeconds: z.number(),
+    checks: z.object({
+      database: z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() }),
+      storage: Check,
+      queue: z.object({ pending: z.number(), failed: z.number() }).partial(),
+    }),
+  })
+  .openapi('Health');
+
+const route = createRoute({
+  method: 'get',
+  path: '/api/health',
+  tags: ['health'],
+  summary: 'Liveness and dependency status',
+  responses: {
+    200: { description: 'All dependencies answer', content: { 'application/json': { schema: HealthBody } } },
+    503: { description: 'A dependency is down', content: { 'application/json': { schema: HealthBody } } },
+  },
+});
+
+const startedAt = Date.now();
+
+export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, sources: HealthSources) {
+  app.openapi(route, async (c) => {
+    const [database, storage, queue] = await Promise.all([
+      sources.pingDatabase().then(
+        (latencyMs) => ({ ok: true, latencyMs }),
+        () => ({ ok: false, error: 'database unreachable' }),
+      ),
+      sources.storage().catch(() => ({ ok: false, driver: 'unknown', error: 'storage check failed' })),
+      sources.queue().catch(() => undefined),
+    ]);
+    const healthy = database.ok && storage.ok;
+    const body = {
+      status: healthy ? ('ok' as const) : ('degraded' as const),
+      version,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      checks: { database, storage, queue: queue ?? {} },
+    };
+    c.header('Cache-Control', 'no-store');
+    return healthy ? c.json(body, 200) : c.json(body, 503);
+  });
+}

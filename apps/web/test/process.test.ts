@@ -1,0 +1,58 @@
+/** The `quarry` command as a real process: start-up, restarts, the DATA_DIR lock, bad config, signals. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runQuarry, startQuarry } from '../../../test/support/process.js';
+
+const dirs: string[] = [];
+const dataDir = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'quarry-proc-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('quarry serve', () => {
+  it('starts on an empty DATA_DIR, restarts on the same one, and a second process on it refuses', async () => {
+    const DATA_DIR = dataDir();
+    const first = await startQuarry({ DATA_DIR });
+    const health = await fetch(`${first.url}/api/health`);
+    expect(health.status).toBe(200);
+    expect((await health.json()).checks.database.ok).toBe(true);
+
+    const second = await runQuarry(['serve'], { DATA_DIR, PORT: '0' });
+    expect(second.code).toBe(1);
+    expect(second.output).toContain(`pid ${first.child.pid}`);
+    expect(second.output).toContain('DATA_DIR');
+    // The first keeps working.
+    expect((await fetch(`${first.url}/api/health`)).status).toBe(200);
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(first.output()).toContain('stopped');
+
+    const again = await startQuarry({ DATA_DIR });
+    expect((await fetch(`${again.url}/api/health`)).status).toBe(200);
+    expect(await again.stop('SIGINT')).toBe(0);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ DATABASE_URL: 'postgres//broken' }, 'DATABASE_URL'],
+  ])('exits non-zero on bad config %j and names %s', async (env, variable) => {
+    const result = await runQuarry(['serve'], { DATA_DIR: dataDir(), ...env });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain(variable);
+    expect(result.output.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('quarry migrate is idempotent', async () => {
+    const DATA_DIR = dataDir();
+    const once = await runQuarry(['migrate'], { DATA_DIR });
+    expect(once.code).toBe(0);
+    expect(once.output).toMatch(/[1-9]\d* applied/);
+    const twice = await runQuarry(['migrate'], { DATA_DIR });
+    expect(twice.code).toBe(0);
+    expect(twice.output).toContain('0 applied');
+  });
+});

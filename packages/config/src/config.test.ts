@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './index.js';
+
+describe('loadConfig', () => {
+  it('runs with no configuration at all: embedded database, local files, offline AI', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(2000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.database).toEqual({ kind: 'pglite', dir: './data' });
+    expect(config.storage).toEqual({ driver: 'fs', dir: './data/objects' });
+    expect(config.ai.openai).toBeUndefined();
+    expect(config.auth.signupMode).toBe('open');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ AUTH_SECRET: 'short' }, 'AUTH_SECRET'],
+    [{ NODE_ENV: 'production' }, 'AUTH_SECRET'],
+    [{ R2_BUCKET: 'files' }, 'R2_ACCESS_KEY_ID'],
+    [{ SIGNUP_MODE: 'sometimes' }, 'SIGNUP_MODE'],
+  ])('rejects %j naming %s', (env, variable) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toContain(variable);
+  });
+
+  it('builds the R2 endpoint from the account id and defaults production sign-up to invite', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      AUTH_SECRET: 'x'.repeat(40),
+      R2_ACCOUNT_ID: 'abc123',
+      R2_ACCESS_KEY_ID: 'id',
+      R2_SECRET_ACCESS_KEY: 'secret',
+      R2_BUCKET: 'quarry',
+    });
+    expect(config.storage).toMatchObject({ driver: 's3', endpoint: 'https://abc123.r2.cloudflarestorage.com', bucket: 'quarry' });
+    expect(config.auth.signupMode).toBe('invite');
+  });
+});

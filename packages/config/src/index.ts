@@ -1,0 +1,174 @@
+/**
+ * The one place Quarry reads its environment. Everything else receives a typed
+ * `Config`; no other module touches `process.env`.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const postgresUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must look like postgres://user:password@host:5432/database');
+
+/** Each entry: the schema and the fix to print when the value is wrong. */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(2000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional().or(z.literal('').transform(() => undefined)),
+  AUTH_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
+  ADMIN_EMAIL: z.email().optional().or(z.literal('').transform(() => undefined)),
+  SIGNUP_MODE: z.enum(['open', 'invite', 'closed']).optional(),
+  TRUSTED_PROXIES: z.string().default(''),
+  MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_240).default(100),
+  STORAGE_DRIVER: z.enum(['fs', 's3']).optional(),
+  R2_ACCOUNT_ID: optionalString,
+  R2_ACCESS_KEY_ID: optionalString,
+  R2_SECRET_ACCESS_KEY: optionalString,
+  R2_BUCKET: optionalString,
+  S3_ENDPOINT: z.url().optional().or(z.literal('').transform(() => undefined)),
+  S3_REGION: z.string().default('auto'),
+  S3_FORCE_PATH_STYLE: bool.default(true),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+  EMBEDDING_MODEL: optionalString,
+  EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).optional(),
+  CHAT_MODEL: optionalString,
+  AI_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+  INGEST_CONCURRENCY: z.coerce.number().int().min(0).max(32).default(2),
+  INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  INGEST_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
+  CHUNK_TOKENS: z.coerce.number().int().min(50).max(8000).default(800),
+  CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
+  SEARCH_LANGUAGE: z.enum(['simple', 'english', 'german', 'french', 'spanish', 'italian', 'dutch', 'portuguese']).default('english'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+});
+
+const fixes: Record<string, string> = {
+  PORT: 'set PORT to a TCP port number such as 2000',
+  HOST: 'set HOST to an address to listen on, e.g. 127.0.0.1 or 0.0.0.0',
+  DATABASE_URL: 'set DATABASE_URL=postgres://user:password@host:5432/db, or unset it to use the embedded database',
+  PUBLIC_URL: 'set PUBLIC_URL to the address users open, e.g. https://quarry.example.com',
+  AUTH_SECRET: 'generate one with: openssl rand -base64 32',
+  ADMIN_EMAIL: 'set ADMIN_EMAIL to the e-mail address of the first administrator',
+  SIGNUP_MODE: 'use one of open, invite, closed',
+  S3_ENDPOINT: 'set S3_ENDPOINT to the https URL of your S3-compatible endpoint',
+  OPENAI_BASE_URL: 'set OPENAI_BASE_URL to the /v1 URL of an OpenAI-compatible server',
+  NODE_ENV: 'use development, production or test',
+};
+
+export type Config = ReturnType<typeof finalize>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem} (${fix})`);
+    this.name = 'ConfigError';
+  }
+}
+
+function finalize(env: z.infer<typeof schema>) {
+  const production = env.NODE_ENV === 'production';
+  const r2 = env.R2_ACCOUNT_ID !== undefined || env.R2_BUCKET !== undefined;
+  const storageDriver = env.STORAGE_DRIVER ?? (r2 || env.S3_ENDPOINT ? 's3' : 'fs');
+  if (production && env.AUTH_SECRET === undefined) {
+    throw new ConfigError('AUTH_SECRET', 'is required in production', fixes.AUTH_SECRET!);
+  }
+  if (storageDriver === 's3') {
+    for (const name of ['R2_ACCESS_KEY_ID', 'R2_SECRET_ACCESS_KEY', 'R2_BUCKET'] as const) {
+      if (env[name] === undefined) {
+        throw new ConfigError(name, 'is required when object storage (R2/S3) is used', `set ${name} from your R2 API token, or unset R2_* to store files on local disk`);
+      }
+    }
+    if (env.S3_ENDPOINT === undefined && env.R2_ACCOUNT_ID === undefined) {
+      throw new ConfigError('R2_ACCOUNT_ID', 'is required for Cloudflare R2 (or set S3_ENDPOINT)', 'copy the account id from the Cloudflare dashboard');
+    }
+  }
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+  return {
+    env: env.NODE_ENV,
+    production,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    dataDir: env.DATA_DIR,
+    database: env.DATABASE_URL
+      ? ({ kind: 'postgres', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX } as const)
+      : ({ kind: 'pglite', dir: env.DATA_DIR } as const),
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    auth: {
+      secret: env.AUTH_SECRET,
+      adminEmail: env.ADMIN_EMAIL?.toLowerCase(),
+      signupMode: env.SIGNUP_MODE ?? (production ? 'invite' : 'open'),
+      trustedProxies: env.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
+    },
+    uploads: { maxBytes: env.MAX_UPLOAD_MB * 1024 * 1024, maxMb: env.MAX_UPLOAD_MB },
+    storage:
+      storageDriver === 's3'
+        ? ({
+            driver: 's3',
+            endpoint: env.S3_ENDPOINT ?? `https://${env.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`,
+            region: env.S3_REGION,
+            bucket: env.R2_BUCKET!,
+            accessKeyId: env.R2_ACCESS_KEY_ID!,
+            secretAccessKey: env.R2_SECRET_ACCESS_KEY!,
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+          } as const)
+        : ({ driver: 'fs', dir: `${env.DATA_DIR.replace(/\/+$/, '')}/objects` } as const),
+    ai: {
+      openai: env.OPENAI_API_KEY !== undefined || env.EMBEDDING_MODEL !== undefined || env.CHAT_MODEL !== undefined
+        ? { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL.replace(/\/+$/, '') }
+        : undefined,
+      embeddingModel: env.EMBEDDING_MODEL,
+      embeddingDimensions: env.EMBEDDING_DIMENSIONS,
+      chatModel: env.CHAT_MODEL,
+      timeoutMs: env.AI_TIMEOUT_MS,
+    },
+    ingest: {
+      concurrency: env.INGEST_CONCURRENCY,
+      maxAttempts: env.INGEST_MAX_ATTEMPTS,
+      timeoutMs: env.INGEST_TIMEOUT_SECONDS * 1000,
+      chunkTokens: env.CHUNK_TOKENS,
+      chunkOverlap: env.CHUNK_OVERLAP,
+    },
+    search: { language: env.SEARCH_LANGUAGE },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** Parses an environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const value = env[variable];
+    const problem = value === undefined ? `is missing: ${issue.message}` : `is invalid (${issue.message})`;
+    throw new ConfigError(variable, problem, fixes[variable] ?? `check the value of ${variable}`);
+  }
+  return finalize(result.data);
+}
+
+/** Every variable Quarry reads, for documentation and drift tests. */
+export const configVariables = Object.keys(schema.shape);

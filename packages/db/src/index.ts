@@ -1,0 +1,5 @@
+export * from './client.js';
+export * from './data-dir-lock.js';
+export * from './migrate.js';
+export * as schema from './schema.js';
+export * from './schema.js';
