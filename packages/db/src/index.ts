@@ -3,3 +3,4 @@ export * from './data-dir-lock.js';
 export * from './migrate.js';
 export * as schema from './schema.js';
 export * from './schema.js';
+export * from './vector-index.js';
