@@ -21,7 +21,7 @@ have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
 build_base() {
   local hash tag
-  hash=$(recipe_hash "$STANDINS_DIR/build.sh")
+  hash=$(declare -f build_base | recipe_hash /dev/stdin)
   tag="quarry-standin/base:$hash"
   BASE_STANDIN=$tag
   if have_image "$tag"; then log "cached $tag"; return; fi
@@ -41,6 +41,11 @@ build_base() {
     - "$tag" >/dev/null || die "docker import failed"
   rm -rf "$rootfs"
   log "built $tag"
+  prune_old base "$tag"
+}
+
+prune_old() { # name keep-tag: remove older stand-ins of the same name
+  docker images --format '{{.Repository}}:{{.Tag}}' "quarry-standin/$1" | grep -vx "$2" | xargs -r docker rmi >/dev/null 2>&1 || true
 }
 
 build_standin() { # name -> sets <NAME>_STANDIN
@@ -60,6 +65,7 @@ build_standin() { # name -> sets <NAME>_STANDIN
   bounded 900 docker build -q "${STANDIN_LABEL[@]}" --build-arg "BASE=$BASE_STANDIN" -t "$tag" "$ctx" \
     >"$STACK_CACHE/build-$name.log" 2>&1 || { tail -40 "$STACK_CACHE/build-$name.log" >&2; die "building the $name stand-in failed"; }
   rm -rf "$ctx"
+  prune_old "$name" "$tag"
 }
 
 # Certificate authorities this machine added locally (e.g. a TLS-inspecting
