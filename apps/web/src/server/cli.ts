@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig } from '@quarry/config';
 import { DataDirLockedError, openDatabase, runMigrations } from '@quarry/db';
+import { runDoctor } from './doctor/index.js';
 import { createLogger } from './logger.js';
 import { serve } from './serve.js';
 
@@ -13,6 +14,7 @@ const usage = `Usage: quarry [command]
 Commands:
   serve      run the web server (default)
   migrate    apply database migrations and exit
+  doctor     check docker/.env and this host before the first \`docker compose up\` (--env, --online)
   help       show this help`;
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return 0;
   }
+  // Before loadConfig: the doctor reads a .env file and the host, not this process's environment.
+  if (command === 'doctor') return runDoctor(argv.slice(1));
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY });
   switch (command) {
