@@ -6,11 +6,13 @@
 import type { Config } from '@quarry/config';
 import { openDatabase, runMigrations, type DatabaseHandle } from '@quarry/db';
 import type { Logger } from './logger.js';
+import { createServices, type Services } from './services/index.js';
 
 export interface Runtime {
   config: Config;
   logger: Logger;
   database: DatabaseHandle;
+  services: Services;
   close(): Promise<void>;
 }
 
@@ -27,10 +29,12 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     await database.close();
     throw error;
   }
+  const services = createServices(config, database.db);
   return {
     config,
     logger,
     database,
+    services,
     close: () => database.close(),
   };
 }

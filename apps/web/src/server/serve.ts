@@ -5,6 +5,7 @@
 import type { Config } from '@quarry/config';
 import { createHttpApp } from './http/app.js';
 import { listen } from './http/listen.js';
+import { mountApi } from './http/routes/index.js';
 import { findUiDir, serveUi } from './http/ui.js';
 import type { Logger } from './logger.js';
 import { startRuntime } from './runtime.js';
@@ -16,6 +17,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   const app = createHttpApp({
     logger,
     ui: uiDir ? serveUi(uiDir) : undefined,
+    mount: mountApi(runtime.services),
     health: {
       pingDatabase: () => runtime.database.ping(1_500),
       storage: async () => ({ ok: true, driver: config.storage.driver }),

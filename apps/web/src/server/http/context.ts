@@ -1,14 +1,22 @@
 /** Typed Hono context variables shared by middleware and routes. */
-import type { Config } from '@quarry/config';
 import type { Logger } from '../logger.js';
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+}
 
 export interface RequestVariables {
   requestId: string;
   logger: Logger;
+  clientIp: string;
+  /** Set by the session middleware when the caller is signed in (cookie or API key). */
+  user: SessionUser | undefined;
+  authMethod: 'cookie' | 'api-key' | undefined;
 }
 
 export interface AppEnv {
   Variables: RequestVariables;
 }
-
-export type { Config };

@@ -1,0 +1,52 @@
+/**
+ * Resolves who is calling: an API key in `x-api-key`, or the better-auth
+ * session cookie. Also fixes the client IP once (trusted proxies only).
+ */
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { BlockList } from 'node:net';
+import { createMiddleware } from 'hono/factory';
+import type { Auth } from '../../auth/better-auth.js';
+import { clientIp } from '../../auth/client-ip.js';
+import type { ApiKeyService } from '../../services/api-keys.js';
+import type { AppEnv } from '../context.js';
+import { unauthorized } from '../errors.js';
+
+export function clientAddress(trustedProxies: BlockList) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    let peer: string | undefined;
+    try {
+      peer = getConnInfo(c).remote.address;
+    } catch {
+      peer = undefined; // in-process requests (tests) have no socket
+    }
+    c.set('clientIp', clientIp(peer, c.req.header('x-forwarded-for'), trustedProxies));
+    await next();
+  });
+}
+
+export function resolveSession(auth: Auth, apiKeys: ApiKeyService) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    c.set('user', undefined);
+    c.set('authMethod', undefined);
+    const key = c.req.header('x-api-key');
+    if (key !== undefined) {
+      const user = await apiKeys.resolve(key);
+      if (!user) throw unauthorized('The API key is not valid (unknown, revoked, or its user is banned).');
+      c.set('user', user);
+      c.set('authMethod', 'api-key');
+    } else if (c.req.header('cookie')) {
+      const session = await auth.api.getSession({ headers: c.req.raw.headers });
+      if (session && !session.user.banned) {
+        const { id, email, name, role } = session.user;
+        c.set('user', { id, email, name, role: role ?? 'member' });
+        c.set('authMethod', 'cookie');
+      }
+    }
+    await next();
+  });
+}
+
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.get('user')) throw unauthorized();
+  await next();
+});

@@ -1,0 +1,61 @@
+/** The caller's own API keys (sessions and password go through /api/auth/*). */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.js';
+import { requireUser } from '../middleware/session.js';
+import type { Services } from '../../services/index.js';
+import { actorOf, meta } from './workspaces.js';
+
+const ApiKey = z.object({ id: z.string(), name: z.string(), prefix: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() }).openapi('ApiKey');
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+
+export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
+  const { apiKeys, audit } = services;
+  app.use('/api/account/*', requireUser);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/account/api-keys',
+      tags: ['account'],
+      responses: { 200: { description: 'Your active API keys (never the secret)', content: json(z.object({ items: z.array(ApiKey), nextCursor: z.null() })) } },
+    }),
+    async (c) => {
+      const rows = await apiKeys.list(c.get('user')!.id);
+      return c.json(
+        { items: rows.map((k) => ({ ...k, createdAt: k.createdAt.toISOString(), lastUsedAt: k.lastUsedAt?.toISOString() ?? null })), nextCursor: null },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/account/api-keys',
+      tags: ['account'],
+      request: { body: { content: json(z.object({ name: z.string().trim().min(1).max(80) })), required: true } },
+      responses: { 201: { description: 'Created; `key` is shown this once', content: json(ApiKey.extend({ key: z.string() })) } },
+    }),
+    async (c) => {
+      const created = await apiKeys.create(c.get('user')!.id, c.req.valid('json').name);
+      await audit.record({ action: 'api_key.created', outcome: 'success', actor: actorOf(c), targetType: 'api_key', targetId: created.id }, meta(c));
+      return c.json({ ...created, createdAt: created.createdAt.toISOString(), lastUsedAt: null }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/account/api-keys/{id}',
+      tags: ['account'],
+      request: { params: z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 204: { description: 'Revoked' } },
+    }),
+    async (c) => {
+      const revoked = await apiKeys.revoke(c.get('user')!.id, c.req.valid('param').id);
+      await audit.record({ action: 'api_key.revoked', outcome: 'success', actor: actorOf(c), targetType: 'api_key', targetId: revoked.id }, meta(c));
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,185 @@
+/** Administration: users (role, ban), invitations, and the audit log. Admin role only. */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { stream } from 'hono/streaming';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../context.js';
+import { forbidden } from '../errors.js';
+import { requireUser } from '../middleware/session.js';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
+import type { Services } from '../../services/index.js';
+import type { AuditEvent } from '../../services/audit.js';
+import { actorOf, meta } from './workspaces.js';
+
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get('user')?.role !== 'admin') throw forbidden('This needs the admin role.', 'admin_only');
+  await next();
+});
+
+const AdminUser = z
+  .object({ id: z.string(), email: z.string(), name: z.string(), role: z.string(), banned: z.boolean(), createdAt: z.string() })
+  .openapi('AdminUser');
+const AuditEventSchema = z
+  .object({
+    id: z.number(),
+    at: z.string(),
+    actorId: z.string().nullable(),
+    actorEmail: z.string().nullable(),
+    action: z.string(),
+    targetType: z.string().nullable(),
+    targetId: z.string().nullable(),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    outcome: z.enum(['success', 'failure']),
+    details: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi('AuditEvent');
+const AuditQuery = z.object({
+  action: z.string().max(100).optional(),
+  actorId: z.string().max(100).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+const AuditCursor = z.object({ at: z.string(), id: z.number() });
+
+const presentEvent = (e: AuditEvent) => ({ ...e, at: e.at.toISOString() });
+
+export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
+  const { users, audit, invitations } = services;
+  app.use('/api/admin/*', requireUser, requireAdmin);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/admin/users',
+      tags: ['admin'],
+      request: { query: PageQuery },
+      responses: { 200: { description: 'Accounts', content: json(z.object({ items: z.array(AdminUser), nextCursor: z.string().nullable() })) } },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      const after = decodeCursor(cursor, z.object({ email: z.string() }));
+      const rows = await users.list({ limit: limit + 1, after: after?.email });
+      const page = pageOf(rows, limit, (u) => ({ email: u.email }));
+      return c.json({ items: page.items.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })), nextCursor: page.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/admin/users/{id}',
+      tags: ['admin'],
+      request: {
+        params: z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) }),
+        body: {
+          content: json(z.object({ role: z.enum(['admin', 'member']).optional(), banned: z.boolean().optional() }).refine((b) => b.role !== undefined || b.banned !== undefined, 'set role or banned')),
+          required: true,
+        },
+      },
+      responses: { 200: { description: 'Updated', content: json(AdminUser) } },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const change = c.req.valid('json');
+      const { before, after } = await users.update(c.get('user')!.id, id, change);
+      if (change.role !== undefined && change.role !== before.role) {
+        await audit.record({ action: 'user.role_changed', outcome: 'success', actor: actorOf(c), targetType: 'user', targetId: id, details: { from: before.role, to: change.role } }, meta(c));
+      }
+      if (change.banned !== undefined && change.banned !== before.banned) {
+        await audit.record({ action: change.banned ? 'user.banned' : 'user.unbanned', outcome: 'success', actor: actorOf(c), targetType: 'user', targetId: id }, meta(c));
+      }
+      return c.json({ id: after.id, email: after.email, name: after.name, role: after.role, banned: after.banned, createdAt: after.createdAt.toISOString() }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/admin/invitations',
+      tags: ['admin'],
+      request: {
+        body: {
+          content: json(z.object({ email: z.email().max(254).optional(), expiresInHours: z.number().int().min(1).max(24 * 30).default(72) })),
+          required: true,
+        },
+      },
+      responses: {
+        201: {
+          description: 'A single-use sign-up link (shown once)',
+          content: json(z.object({ id: z.string(), email: z.string().nullable(), expiresAt: z.string(), url: z.string(), token: z.string() })),
+        },
+      },
+    }),
+    async (c) => {
+      const created = await invitations.create(c.get('user')!.id, c.req.valid('json'));
+      await audit.record({ action: 'invitation.created', outcome: 'success', actor: actorOf(c), targetType: 'invitation', targetId: created.id }, meta(c));
+      return c.json({ ...created, expiresAt: created.expiresAt.toISOString() }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/admin/invitations',
+      tags: ['admin'],
+      responses: { 200: { description: 'Recent invitations', content: json(z.object({ items: z.array(z.object({ id: z.string(), email: z.string().nullable(), expiresAt: z.string(), usedAt: z.string().nullable() })), nextCursor: z.null() })) } },
+    }),
+    async (c) => {
+      const rows = await invitations.list();
+      return c.json(
+        { items: rows.map((r) => ({ id: r.id, email: r.email, expiresAt: r.expiresAt.toISOString(), usedAt: r.usedAt?.toISOString() ?? null })), nextCursor: null },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/admin/audit',
+      tags: ['admin'],
+      request: { query: PageQuery.extend(AuditQuery.shape) },
+      responses: { 200: { description: 'Audit events, newest first', content: json(z.object({ items: z.array(AuditEventSchema), nextCursor: z.string().nullable() })) } },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const after = decodeCursor(q.cursor, AuditCursor);
+      const rows = await audit.list(filterOf(q), { limit: q.limit + 1, after: after ? { at: new Date(after.at), id: after.id } : undefined });
+      const page = pageOf(rows, q.limit, (e) => ({ at: e.at.toISOString(), id: e.id }));
+      return c.json({ items: page.items.map(presentEvent), nextCursor: page.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/admin/audit/export',
+      tags: ['admin'],
+      request: { query: AuditQuery },
+      responses: { 200: { description: 'JSON Lines, streamed', content: { 'application/x-ndjson': { schema: z.string() } } } },
+    }),
+    (c) => {
+      const filter = filterOf(c.req.valid('query'));
+      c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
+      c.header('Content-Disposition', `attachment; filename="quarry-audit-${new Date().toISOString().slice(0, 10)}.jsonl"`);
+      return stream(c, async (out) => {
+        let after: { at: Date; id: number } | undefined;
+        // Pages of 500 keep memory flat however long the log is; the loop ends when a page comes back short.
+        for (let pages = 0; pages < 100_000; pages++) {
+          const rows = await audit.list(filter, { limit: 500, after });
+          if (rows.length === 0) break;
+          await out.write(rows.map((e) => JSON.stringify(presentEvent(e))).join('\n') + '\n');
+          const last = rows[rows.length - 1]!;
+          after = { at: last.at, id: last.id };
+          if (rows.length < 500) break;
+        }
+      }) as never;
+    },
+  );
+}
+
+function filterOf(q: z.infer<typeof AuditQuery>) {
+  return { action: q.action, actorId: q.actorId, since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined };
+}

@@ -1,0 +1,32 @@
+/**
+ * Every API route group, in one list. A new resource adds one line here.
+ * Session resolution and the origin check run before all of them.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.js';
+import { originCheck } from '../middleware/origin-check.js';
+import { clientAddress, resolveSession } from '../middleware/session.js';
+import type { Services } from '../../services/index.js';
+import { registerAccountRoutes } from './account.js';
+import { registerAdminRoutes } from './admin.js';
+import { registerAuthRoutes } from './auth.js';
+import { registerMeRoutes } from './me.js';
+import { registerWorkspaceRoutes } from './workspaces.js';
+
+export type RouteGroup = (app: OpenAPIHono<AppEnv>, services: Services) => void;
+
+const routeGroups: RouteGroup[] = [registerAuthRoutes, registerMeRoutes, registerWorkspaceRoutes, registerAccountRoutes, registerAdminRoutes];
+
+export function mountApi(services: Services, extra: RouteGroup[] = []) {
+  return (app: OpenAPIHono<AppEnv>) => {
+    app.use('/api/*', clientAddress(services.trustedProxies));
+    app.use('/api/*', originCheck(services.trustedOrigins));
+    const session = resolveSession(services.auth, services.apiKeys);
+    app.use('/api/*', async (c, next) => {
+      // better-auth resolves its own sessions; everything else gets `user` here.
+      if (c.req.path.startsWith('/api/auth/')) return next();
+      return session(c, next);
+    });
+    for (const register of [...routeGroups, ...extra]) register(app, services);
+  };
+}

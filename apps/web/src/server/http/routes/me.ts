@@ -1,0 +1,47 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.js';
+import { requireUser } from '../middleware/session.js';
+import type { Services } from '../../services/index.js';
+
+const Me = z
+  .object({
+    user: z.object({ id: z.string(), email: z.string(), name: z.string(), role: z.string() }),
+    workspaces: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(['owner', 'editor', 'viewer']) })),
+  })
+  .openapi('Me');
+
+export function registerMeRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
+  app.use('/api/me', requireUser);
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/me',
+      tags: ['account'],
+      summary: 'The signed-in user and their workspaces',
+      responses: { 200: { description: 'You', content: { 'application/json': { schema: Me } } } },
+    }),
+    async (c) => {
+      const user = c.get('user')!;
+      const workspaces = await services.workspaces.listForUser(user.id);
+      return c.json({ user, workspaces: workspaces.map(({ id, name, role }) => ({ id, name, role })) }, 200);
+    },
+  );
+
+  // Public: lets the UI show first-run setup and the right sign-up screen.
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/setup',
+      tags: ['account'],
+      summary: 'Whether this install still needs its first (admin) account, and the sign-up mode',
+      responses: {
+        200: {
+          description: 'Setup state',
+          content: { 'application/json': { schema: z.object({ needsAdmin: z.boolean(), signupMode: z.enum(['open', 'invite', 'closed']) }) } },
+        },
+      },
+    }),
+    async (c) => c.json({ needsAdmin: (await services.users.count()) === 0, signupMode: services.config.auth.signupMode }, 200),
+  );
+}

@@ -1,0 +1,205 @@
+/**
+ * Workspaces and memberships. Each handler: parse → authorize (one function)
+ * → call the service → audit → present.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../context.js';
+import { forbidden } from '../errors.js';
+import { requireUser } from '../middleware/session.js';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
+import { authorizeWorkspace } from '../../services/authorization.js';
+import type { Services } from '../../services/index.js';
+
+const Role = z.enum(['owner', 'editor', 'viewer']);
+const WsParams = z.object({ ws: z.string().openapi({ param: { name: 'ws', in: 'path' } }) });
+const MemberParams = WsParams.extend({ userId: z.string().min(1).max(100).openapi({ param: { name: 'userId', in: 'path' } }) });
+const Name = z.string().trim().min(1, 'must not be empty').max(120);
+
+const Workspace = z.object({ id: z.string(), name: z.string(), role: Role, createdAt: z.string().optional(), memberCount: z.number().optional() }).openapi('Workspace');
+const Member = z.object({ userId: z.string(), email: z.string(), name: z.string(), role: Role }).openapi('Member');
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+
+export const meta = (c: Context<AppEnv>) => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') });
+export const actorOf = (c: Context<AppEnv>) => {
+  const u = c.get('user')!;
+  return { id: u.id, email: u.email };
+};
+
+export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
+  const { db, workspaces, audit } = services;
+  app.use('/api/workspaces', requireUser);
+  app.use('/api/workspaces/*', requireUser);
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/workspaces',
+      tags: ['workspaces'],
+      request: { body: { content: json(z.object({ name: Name })), required: true } },
+      responses: { 201: { description: 'Created; you are its owner', content: json(Workspace) } },
+    }),
+    async (c) => {
+      const ws = await workspaces.create(c.get('user')!.id, c.req.valid('json').name);
+      await audit.record({ action: 'workspace.created', outcome: 'success', actor: actorOf(c), targetType: 'workspace', targetId: ws.id }, meta(c));
+      return c.json({ id: ws.id, name: ws.name, role: ws.role, createdAt: ws.createdAt.toISOString() }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/workspaces',
+      tags: ['workspaces'],
+      responses: { 200: { description: 'Your workspaces', content: json(z.object({ items: z.array(Workspace), nextCursor: z.null() })) } },
+    }),
+    async (c) => {
+      const rows = await workspaces.listForUser(c.get('user')!.id);
+      return c.json({ items: rows.map((w) => ({ ...w, createdAt: w.createdAt.toISOString() })), nextCursor: null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/workspaces/{ws}',
+      tags: ['workspaces'],
+      request: { params: WsParams },
+      responses: { 200: { description: 'The workspace', content: json(Workspace) } },
+    }),
+    async (c) => {
+      const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'viewer');
+      const ws = await workspaces.get(access.workspaceId);
+      return c.json({ id: ws.id, name: ws.name, role: access.role, createdAt: ws.createdAt.toISOString(), memberCount: ws.memberCount }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/workspaces/{ws}',
+      tags: ['workspaces'],
+      request: { params: WsParams, body: { content: json(z.object({ name: Name })), required: true } },
+      responses: { 200: { description: 'Renamed', content: json(Workspace) } },
+    }),
+    async (c) => {
+      const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'owner');
+      const ws = await workspaces.rename(access.workspaceId, c.req.valid('json').name);
+      await audit.record({ action: 'workspace.renamed', outcome: 'success', actor: actorOf(c), targetType: 'workspace', targetId: ws.id }, meta(c));
+      return c.json({ id: ws.id, name: ws.name, role: access.role, createdAt: ws.createdAt.toISOString() }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/workspaces/{ws}',
+      tags: ['workspaces'],
+      request: { params: WsParams },
+      responses: { 204: { description: 'Deleted with its documents, passages and files' } },
+    }),
+    async (c) => {
+      const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'owner');
+      await workspaces.delete(access.workspaceId);
+      await audit.record({ action: 'workspace.deleted', outcome: 'success', actor: actorOf(c), targetType: 'workspace', targetId: access.workspaceId }, meta(c));
+      return c.body(null, 204);
+    },
+  );
+
+  // ------------------------------------------------------------ members
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/workspaces/{ws}/members',
+      tags: ['workspaces'],
+      request: { params: WsParams, query: PageQuery },
+      responses: { 200: { description: 'Members', content: json(z.object({ items: z.array(Member), nextCursor: z.string().nullable() })) } },
+    }),
+    async (c) => {
+      const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'viewer');
+      const { limit, cursor } = c.req.valid('query');
+      const after = decodeCursor(cursor, z.object({ email: z.string() }));
+      const rows = await workspaces.listMembers(access.workspaceId, { limit: limit + 1, after });
+      const page = pageOf(rows, limit, (last) => ({ email: last.email }));
+      return c.json({ items: page.items.map(({ userId, email, name, role }) => ({ userId, email, name, role })), nextCursor: page.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/workspaces/{ws}/members',
+      tags: ['workspaces'],
+      request: { params: WsParams, body: { content: json(z.object({ email: z.email().max(254), role: Role })), required: true } },
+      responses: { 201: { description: 'Added', content: json(Member) } },
+    }),
+    async (c) => {
+      const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'owner');
+      const { email, role } = c.req.valid('json');
+      const member = await workspaces.addMember(access.workspaceId, email, role);
+      await audit.record(
+        { action: 'workspace.member_added', outcome: 'success', actor: actorOf(c), targetType: 'workspace', targetId: access.workspaceId, details: { userId: member.userId, role } },
+        meta(c),
+      );
+      return c.json(member, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/workspaces/{ws}/members/{userId}',
+      tags: ['workspaces'],
+      request: { params: MemberParams, body: { content: json(z.object({ role: Role })), required: true } },
+      responses: { 200: { description: 'Role changed', content: json(z.object({ userId: z.string(), role: Role })) } },
+    }),
+    async (c) => {
+      const { ws, userId } = c.req.valid('param');
+      const access = await authorizeWorkspace(db, c.get('user')!.id, ws, 'owner');
+      const result = await workspaces.changeRole(access.workspaceId, userId, c.req.valid('json').role);
+      await audit.record(
+        {
+          action: 'workspace.member_role_changed',
+          outcome: 'success',
+          actor: actorOf(c),
+          targetType: 'workspace',
+          targetId: access.workspaceId,
+          details: { userId, from: result.previousRole, to: result.role },
+        },
+        meta(c),
+      );
+      return c.json({ userId, role: result.role }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/workspaces/{ws}/members/{userId}',
+      tags: ['workspaces'],
+      request: { params: MemberParams },
+      responses: { 204: { description: 'Removed (owners remove anyone; members may leave)' } },
+    }),
+    async (c) => {
+      const { ws, userId } = c.req.valid('param');
+      const me = c.get('user')!.id;
+      const access = await authorizeWorkspace(db, me, ws, 'viewer');
+      if (userId !== me && access.role !== 'owner') throw forbidden('Only an owner can remove other members.', 'insufficient_role');
+      const result = await workspaces.removeMember(access.workspaceId, userId);
+      await audit.record(
+        {
+          action: 'workspace.member_removed',
+          outcome: 'success',
+          actor: actorOf(c),
+          targetType: 'workspace',
+          targetId: access.workspaceId,
+          details: { userId, role: result.previousRole, left: userId === me },
+        },
+        meta(c),
+      );
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,65 @@
+/**
+ * The service container handed to the HTTP layer and workers. Built once in
+ * runtime.ts; routes never open their own database handles.
+ */
+import type { Config } from '@quarry/config';
+import type { Database } from '@quarry/db';
+import { createAuth, type Auth } from '../auth/better-auth.js';
+import { createTrustedProxyList } from '../auth/client-ip.js';
+import { createAttemptLimiter } from '../auth/rate-limit.js';
+import { resolveAuthSecret } from '../auth/secret.js';
+import { createApiKeyService } from './api-keys.js';
+import { createAuditLog } from './audit.js';
+import { createInvitationService } from './invitations.js';
+import { createUserService } from './users.js';
+import { createWorkspaceService, type WorkspaceCleanup } from './workspaces.js';
+
+/** Origins whose cookie-authenticated writes are accepted. */
+export function trustedOrigins(config: Config): string[] {
+  const origins = new Set([new URL(config.publicUrl).origin]);
+  if (!config.production) {
+    // Local runs: the same server under its other loopback names, and Vite's dev server.
+    for (const host of ['localhost', '127.0.0.1']) origins.add(`http://${host}:${config.port}`);
+    origins.add('http://localhost:5173');
+    origins.add('http://127.0.0.1:5173');
+  }
+  return [...origins];
+}
+
+export function createServices(config: Config, db: Database, options: { workspaceCleanups?: WorkspaceCleanup[] } = {}) {
+  const audit = createAuditLog(db);
+  const users = createUserService(db, config.auth.adminEmail);
+  const workspaceCleanups: WorkspaceCleanup[] = [...(options.workspaceCleanups ?? [])];
+  const workspaces = createWorkspaceService(db, workspaceCleanups);
+  const origins = trustedOrigins(config);
+  const auth: Auth = createAuth({
+    config,
+    db,
+    secret: resolveAuthSecret(config.auth.secret, config.dataDir),
+    trustedOrigins: origins,
+    hooks: {
+      roleForNewUser: (email) => users.roleForNewUser(email),
+      afterUserCreated: async (user) => {
+        const ws = await workspaces.create(user.id, 'Personal');
+        await audit.record({ action: 'workspace.created', outcome: 'success', actor: user, targetType: 'workspace', targetId: ws.id, details: { personal: true } });
+      },
+    },
+  });
+  return {
+    config,
+    db,
+    auth,
+    audit,
+    users,
+    workspaces,
+    /** Later layers (documents) register what must be removed with a workspace. */
+    workspaceCleanups,
+    apiKeys: createApiKeyService(db),
+    invitations: createInvitationService(db, config.publicUrl),
+    limiter: createAttemptLimiter(db),
+    trustedOrigins: origins,
+    trustedProxies: createTrustedProxyList(config.auth.trustedProxies),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
