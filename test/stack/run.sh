@@ -37,6 +37,7 @@ WEB_IMAGE=quarry-web:stacktest
 WORK=$(mktemp -d /tmp/quarry-stack.XXXXXX)
 PROBES=()        # containers this script started outside compose
 DBTEST_CONTAINER=""
+export ROOT PROJECT WORK
 
 compose() {
   # A clean environment: only the generated env file feeds interpolation.

@@ -18,9 +18,15 @@ debian_mirror() {
 }
 
 # Runs a command with a hard time limit (seconds) and reports which step timed out.
+# Shell functions (e.g. compose) run in a child bash that gets their definition;
+# the variables they use must be exported.
 bounded() {
   local secs=$1; shift
-  timeout --kill-after=10 "$secs" "$@"
+  if declare -F "$1" >/dev/null; then
+    timeout --kill-after=10 "$secs" bash -c "$(declare -f "$1"); $1 \"\$@\"" "$1" "${@:2}"
+  else
+    timeout --kill-after=10 "$secs" "$@"
+  fi
   local rc=$?
   [ $rc -eq 124 ] && log "timed out after ${secs}s: $*"
   return $rc
