@@ -98,9 +98,9 @@ export function decodeProcAddress(hex: string): string {
     if (j - i > bestLen) [bestStart, bestLen] = [i, j - i];
     i = j;
   }
-  const hex = (g: number[]) => g.map((n) => n.toString(16)).join(':');
-  if (bestLen < 2) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+  const join = (g: number[]) => g.map((n) => n.toString(16)).join(':');
+  if (bestLen < 2) return join(groups);
+  return `${join(groups.slice(0, bestStart))}::${join(groups.slice(bestStart + bestLen))}`;
 }
 
 /** Parses a /proc/net table: local addresses bound to `port` in the given state (hex). */

@@ -24,7 +24,7 @@ export function secretStrength(value: string): SecretStrength {
   if (/[0-9]/.test(value)) alphabet += 10;
   if (/[^A-Za-z0-9]/.test(value)) alphabet += 33;
   // Lower-case hex is the common case for generated secrets: count it as 16, not 36.
-  if (/^[0-9a-f]+$/.test(value) || /^[0-9A-F]+$/.test(value)) alphabet = 16;
+  if ((/^[0-9a-f]+$/.test(value) || /^[0-9A-F]+$/.test(value)) && /[a-f]/i.test(value)) alphabet = 16;
   const counts = new Map<string, number>();
   for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1);
   let bitsPerChar = 0;
