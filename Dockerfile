@@ -27,10 +27,12 @@ RUN npm run build \
  && test -f apps/web/dist/server/cli.js
 
 # ---- prod-deps: production dependencies only ---------------------------------
+# --omit=peer as well: npm otherwise keeps dev tools (vite, vitest, drizzle-kit,
+# react-dom...) that prod packages list as optional peers, ~60 MB of them.
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY --from=manifests /out/ ./
-RUN npm ci --omit=dev --no-audit --no-fund \
+RUN npm ci --omit=dev --omit=peer --no-audit --no-fund \
  && npm cache clean --force
 
 # ---- runtime -----------------------------------------------------------------
@@ -49,6 +51,8 @@ WORKDIR /app
 # Root owns the code; the app user can write only /data (a volume) and /tmp.
 COPY --from=prod-deps /app/ ./
 COPY --from=build /app/apps/web/dist/ apps/web/dist/
+# Smoke test: loading the bundle resolves every statically imported package.
+RUN node apps/web/dist/server/cli.js help >/dev/null
 USER node
 EXPOSE 2000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
