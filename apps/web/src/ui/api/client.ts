@@ -1,0 +1,169 @@
+/**
+ * The UI's HTTP client: one `request` that speaks the API's JSON and error
+ * shape, and one function per endpoint in contract.ts. Cookies carry the
+ * session (same origin), so there is no token handling here.
+ */
+import {
+  endpoints,
+  type Answer,
+  type AdminUser,
+  type AuditEvent,
+  type AuthStatus,
+  type Invitation,
+  type Me,
+  type Member,
+  type Page,
+  type Passage,
+  type QuarryDocument,
+  type SearchMode,
+  type SearchResult,
+  type Workspace,
+  type WorkspaceRole,
+} from './contract.js';
+
+/** An API error: `code` and `message` come from the server's error body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId?: string,
+    readonly body?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const fallbackMessages: Record<number, string> = {
+  400: 'The request was not valid.',
+  401: 'Sign in to continue.',
+  403: 'You are not allowed to do that.',
+  404: 'Not found.',
+  409: 'That conflicts with something that already exists.',
+  413: 'That is too large.',
+  415: 'That file type is not supported.',
+  429: 'Too many attempts. Wait a moment and try again.',
+  503: 'The server is temporarily unavailable.',
+};
+
+/** Turns any failed response body (ours or better-auth's) into an ApiError. */
+export function toApiError(status: number, body: unknown, requestId?: string): ApiError {
+  const record = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  const inner = (record.error && typeof record.error === 'object' ? record.error : record) as Record<string, unknown>;
+  const message = typeof inner.message === 'string' && inner.message ? inner.message : (fallbackMessages[status] ?? `Request failed (${status}).`);
+  const code = typeof inner.code === 'string' ? inner.code.toLowerCase() : `http_${status}`;
+  const rid = typeof inner.requestId === 'string' ? inner.requestId : requestId;
+  return new ApiError(status, code, message, rid, record);
+}
+
+/** Fills `{name}` placeholders of a contract path. */
+export function pathOf(template: string, params: Record<string, string> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name}`);
+    return encodeURIComponent(value);
+  });
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') search.set(k, String(v));
+  const s = search.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export async function request<T>(
+  method: string,
+  path: string,
+  options: { body?: unknown; query?: Query; signal?: AbortSignal } = {},
+): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, options.query), {
+      method,
+      credentials: 'same-origin',
+      headers: { accept: 'application/json', ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+      signal: options.signal,
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection and try again.');
+  }
+  const text = await res.text();
+  let body: unknown = undefined;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+  if (!res.ok) throw toApiError(res.status, body, res.headers.get('x-request-id') ?? undefined);
+  return body as T;
+}
+
+const e = endpoints;
+const call = <T>(endpoint: { method: string; path: string }, params?: Record<string, string>, options?: Parameters<typeof request>[2]) =>
+  request<T>(endpoint.method, pathOf(endpoint.path, params), options);
+
+export interface SessionInfo {
+  id: string;
+  token: string;
+  createdAt: string;
+  updatedAt?: string;
+  expiresAt: string;
+  ipAddress?: string | null;
+  userAgent?: string | null;
+}
+
+export const api = {
+  authStatus: () => call<AuthStatus>(e.authStatus),
+  me: () => call<Me>(e.me),
+  signUp: (body: { email: string; password: string; name: string; invitation?: string }) => call<unknown>(e.signUp, {}, { body }),
+  signIn: (body: { email: string; password: string }) => call<unknown>(e.signIn, {}, { body }),
+  signOut: () => call<unknown>(e.signOut, {}, { body: {} }),
+  changePassword: (body: { currentPassword: string; newPassword: string; revokeOtherSessions: boolean }) =>
+    call<unknown>(e.changePassword, {}, { body }),
+  listSessions: () => call<SessionInfo[]>(e.listSessions),
+  revokeSession: (token: string) => call<unknown>(e.revokeSession, {}, { body: { token } }),
+
+  listWorkspaces: () => call<{ items: Workspace[] }>(e.listWorkspaces),
+  createWorkspace: (name: string) => call<Workspace>(e.createWorkspace, {}, { body: { name } }),
+  getWorkspace: (ws: string) => call<Workspace>(e.getWorkspace, { ws }),
+  renameWorkspace: (ws: string, name: string) => call<Workspace>(e.renameWorkspace, { ws }, { body: { name } }),
+  deleteWorkspace: (ws: string) => call<void>(e.deleteWorkspace, { ws }),
+  listMembers: (ws: string) => call<{ items: Member[] }>(e.listMembers, { ws }),
+  addMember: (ws: string, email: string, role: WorkspaceRole) => call<Member>(e.addMember, { ws }, { body: { email, role } }),
+  updateMember: (ws: string, userId: string, role: WorkspaceRole) => call<Member>(e.updateMember, { ws, userId }, { body: { role } }),
+  removeMember: (ws: string, userId: string) => call<void>(e.removeMember, { ws, userId }),
+
+  listDocuments: (ws: string, cursor?: string) =>
+    call<Page<QuarryDocument>>(e.listDocuments, { ws }, { query: { limit: 100, cursor } }),
+  getDocument: (ws: string, id: string) => call<QuarryDocument>(e.getDocument, { ws, id }),
+  downloadUrl: (ws: string, id: string) => pathOf(e.downloadDocument.path, { ws, id }),
+  deleteDocument: (ws: string, id: string) => call<void>(e.deleteDocument, { ws, id }),
+  reindexDocument: (ws: string, id: string) => call<unknown>(e.reindexDocument, { ws, id }, { body: {} }),
+  uploadUrl: (ws: string) => pathOf(e.uploadDocument.path, { ws }),
+
+  search: (ws: string, q: { q: string; mode: SearchMode; documentId?: string; cursor?: string; limit?: number }, signal?: AbortSignal) =>
+    call<SearchResult>(e.search, { ws }, { query: { limit: 10, ...q }, signal }),
+  getPassage: (ws: string, id: string) => call<Passage>(e.getPassage, { ws, id }),
+  askUrl: (ws: string) => pathOf(e.ask.path, { ws }),
+
+  adminUsers: (cursor?: string) => call<Page<AdminUser>>(e.adminUsers, {}, { query: { cursor, limit: 50 } }),
+  adminUpdateUser: (id: string, body: { role?: string; banned?: boolean }) => call<AdminUser>(e.adminUpdateUser, { id }, { body }),
+  adminInvitations: () => call<Page<Invitation>>(e.adminInvitations, {}, { query: { limit: 50 } }),
+  adminCreateInvitation: (body: { email?: string }) => call<Invitation>(e.adminCreateInvitation, {}, { body }),
+  adminRevokeInvitation: (id: string) => call<void>(e.adminRevokeInvitation, { id }),
+  adminAudit: (filters: { action?: string; actorId?: string; since?: string; until?: string; cursor?: string; limit?: number }) =>
+    call<Page<AuditEvent>>(e.adminAudit, {}, { query: { limit: 25, ...filters } }),
+  adminAuditExportUrl: (filters: { action?: string; actorId?: string; since?: string; until?: string }) =>
+    withQuery(e.adminAuditExport.path, filters),
+};
+
+export type { Answer };

@@ -1,0 +1,179 @@
+/**
+ * Every endpoint the UI calls, with the response fields it reads (see shape.ts).
+ * Endpoints with `openapi: true` are checked against the server's OpenAPI
+ * document by the UI test suite; better-auth's own routes are not in that
+ * document and follow better-auth's published contract.
+ */
+import { arrayOf, bool, num, nullable, obj, oneOf, optional, str, unknown, type Infer, type Shape } from './shape.js';
+
+export const WorkspaceRoleShape = oneOf('owner', 'editor', 'viewer');
+export const UserRoleShape = str; // 'admin' | 'member' — better-auth stores a free string
+
+export const MeShape = obj({
+  user: obj({ id: str, email: str, name: str, role: nullable(UserRoleShape) }),
+  workspaces: arrayOf(obj({ id: str, name: str, role: WorkspaceRoleShape })),
+});
+
+export const WorkspaceShape = obj({ id: str, name: str, role: optional(WorkspaceRoleShape) });
+export const MemberShape = obj({ userId: str, email: str, name: str, role: WorkspaceRoleShape });
+
+export const DocumentStatusShape = oneOf('queued', 'processing', 'ready', 'failed');
+export const DocumentShape = obj({
+  id: str,
+  title: str,
+  filename: str,
+  mimeType: str,
+  sizeBytes: num,
+  status: DocumentStatusShape,
+  error: optional(nullable(str)),
+  pageCount: optional(nullable(num)),
+  passageCount: optional(nullable(num)),
+  createdAt: optional(str),
+  updatedAt: optional(str),
+});
+export const UploadAcceptedShape = obj({ id: str, title: str, filename: str, status: DocumentStatusShape });
+
+export const SearchModeShape = oneOf('hybrid', 'keyword', 'semantic');
+export const SearchHitShape = obj({
+  documentId: str,
+  documentTitle: str,
+  passageId: str,
+  page: nullable(num),
+  headingPath: nullable(arrayOf(str)),
+  snippet: str,
+  score: num,
+});
+export const SearchResultShape = obj({
+  items: arrayOf(SearchHitShape),
+  mode: SearchModeShape,
+  tookMs: num,
+  nextCursor: nullable(str),
+});
+
+/** A passage in its document: what "open in context" shows. */
+export const PassageShape = obj({
+  id: str,
+  documentId: str,
+  page: nullable(num),
+  headingPath: nullable(arrayOf(str)),
+  text: str,
+});
+
+export const CitationShape = obj({ n: num, documentId: str, documentTitle: str, passageId: str, page: nullable(num), quote: str });
+export const AnswerShape = obj({
+  answer: str,
+  citations: arrayOf(CitationShape),
+  mode: oneOf('generated', 'extractive'),
+  model: nullable(str),
+});
+
+export const AdminUserShape = obj({
+  id: str,
+  email: str,
+  name: str,
+  role: nullable(str),
+  banned: nullable(bool),
+  createdAt: str,
+});
+export const InvitationShape = obj({
+  id: str,
+  email: nullable(str),
+  expiresAt: str,
+  usedAt: nullable(str),
+  url: optional(str),
+});
+export const AuditEventShape = obj({
+  id: str,
+  at: str,
+  actorId: nullable(str),
+  actorEmail: nullable(str),
+  action: str,
+  targetType: nullable(str),
+  targetId: nullable(str),
+  ip: nullable(str),
+  userAgent: nullable(str),
+  outcome: str,
+  details: unknown,
+});
+
+/** What the sign-in screen needs before anyone is signed in: is this a first run, may people sign up? */
+export const AuthStatusShape = obj({ needsSetup: bool, signupMode: oneOf('open', 'invite', 'closed') });
+
+export const page = <S extends Shape>(item: S) => obj({ items: arrayOf(item), nextCursor: nullable(str) });
+
+export interface Endpoint {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** OpenAPI-style path: `{ws}` placeholders. */
+  path: string;
+  /** Expected success status(es); a shape describes a JSON body. */
+  response?: Shape;
+  /** false: not in /api/openapi.json (better-auth's own routes). */
+  openapi: boolean;
+}
+
+const ep = <E extends Endpoint>(e: E) => e;
+
+export const endpoints = {
+  authStatus: ep({ method: 'GET', path: '/api/auth-status', response: AuthStatusShape, openapi: true }),
+  me: ep({ method: 'GET', path: '/api/me', response: MeShape, openapi: true }),
+  listWorkspaces: ep({ method: 'GET', path: '/api/workspaces', response: obj({ items: arrayOf(WorkspaceShape) }), openapi: true }),
+  createWorkspace: ep({ method: 'POST', path: '/api/workspaces', response: WorkspaceShape, openapi: true }),
+  getWorkspace: ep({ method: 'GET', path: '/api/workspaces/{ws}', response: WorkspaceShape, openapi: true }),
+  renameWorkspace: ep({ method: 'PATCH', path: '/api/workspaces/{ws}', response: WorkspaceShape, openapi: true }),
+  deleteWorkspace: ep({ method: 'DELETE', path: '/api/workspaces/{ws}', openapi: true }),
+  listMembers: ep({ method: 'GET', path: '/api/workspaces/{ws}/members', response: obj({ items: arrayOf(MemberShape) }), openapi: true }),
+  addMember: ep({ method: 'POST', path: '/api/workspaces/{ws}/members', response: MemberShape, openapi: true }),
+  updateMember: ep({ method: 'PATCH', path: '/api/workspaces/{ws}/members/{userId}', response: MemberShape, openapi: true }),
+  removeMember: ep({ method: 'DELETE', path: '/api/workspaces/{ws}/members/{userId}', openapi: true }),
+
+  listDocuments: ep({ method: 'GET', path: '/api/workspaces/{ws}/documents', response: page(DocumentShape), openapi: true }),
+  uploadDocument: ep({ method: 'POST', path: '/api/workspaces/{ws}/documents', response: UploadAcceptedShape, openapi: true }),
+  getDocument: ep({ method: 'GET', path: '/api/workspaces/{ws}/documents/{id}', response: DocumentShape, openapi: true }),
+  downloadDocument: ep({ method: 'GET', path: '/api/workspaces/{ws}/documents/{id}/file', openapi: true }),
+  deleteDocument: ep({ method: 'DELETE', path: '/api/workspaces/{ws}/documents/{id}', openapi: true }),
+  reindexDocument: ep({ method: 'POST', path: '/api/workspaces/{ws}/documents/{id}/reindex', openapi: true }),
+
+  search: ep({ method: 'GET', path: '/api/workspaces/{ws}/search', response: SearchResultShape, openapi: true }),
+  getPassage: ep({ method: 'GET', path: '/api/workspaces/{ws}/passages/{id}', response: PassageShape, openapi: true }),
+  ask: ep({ method: 'POST', path: '/api/workspaces/{ws}/ask', response: AnswerShape, openapi: true }),
+
+  adminUsers: ep({ method: 'GET', path: '/api/admin/users', response: page(AdminUserShape), openapi: true }),
+  adminUpdateUser: ep({ method: 'PATCH', path: '/api/admin/users/{id}', response: AdminUserShape, openapi: true }),
+  adminInvitations: ep({ method: 'GET', path: '/api/admin/invitations', response: page(InvitationShape), openapi: true }),
+  adminCreateInvitation: ep({ method: 'POST', path: '/api/admin/invitations', response: InvitationShape, openapi: true }),
+  adminRevokeInvitation: ep({ method: 'DELETE', path: '/api/admin/invitations/{id}', openapi: true }),
+  adminAudit: ep({ method: 'GET', path: '/api/admin/audit', response: page(AuditEventShape), openapi: true }),
+  adminAuditExport: ep({ method: 'GET', path: '/api/admin/audit/export', openapi: true }),
+
+  signUp: ep({ method: 'POST', path: '/api/auth/sign-up/email', openapi: false }),
+  signIn: ep({ method: 'POST', path: '/api/auth/sign-in/email', openapi: false }),
+  signOut: ep({ method: 'POST', path: '/api/auth/sign-out', openapi: false }),
+  changePassword: ep({ method: 'POST', path: '/api/auth/change-password', openapi: false }),
+  listSessions: ep({ method: 'GET', path: '/api/auth/list-sessions', openapi: false }),
+  revokeSession: ep({ method: 'POST', path: '/api/auth/revoke-session', openapi: false }),
+  createApiKey: ep({ method: 'POST', path: '/api/auth/api-key/create', openapi: false }),
+  listApiKeys: ep({ method: 'GET', path: '/api/auth/api-key/list', openapi: false }),
+  revokeApiKey: ep({ method: 'POST', path: '/api/auth/api-key/delete', openapi: false }),
+} satisfies Record<string, Endpoint>;
+
+export type AuthStatus = Infer<typeof AuthStatusShape>;
+export type Me = Infer<typeof MeShape>;
+export type WorkspaceRole = Infer<typeof WorkspaceRoleShape>;
+export type Workspace = Infer<typeof WorkspaceShape>;
+export type Member = Infer<typeof MemberShape>;
+export type DocumentStatus = Infer<typeof DocumentStatusShape>;
+export type QuarryDocument = Infer<typeof DocumentShape>;
+export type UploadAccepted = Infer<typeof UploadAcceptedShape>;
+export type SearchMode = Infer<typeof SearchModeShape>;
+export type SearchHit = Infer<typeof SearchHitShape>;
+export type SearchResult = Infer<typeof SearchResultShape>;
+export type Passage = Infer<typeof PassageShape>;
+export type Citation = Infer<typeof CitationShape>;
+export type Answer = Infer<typeof AnswerShape>;
+export type AdminUser = Infer<typeof AdminUserShape>;
+export type Invitation = Infer<typeof InvitationShape>;
+export type AuditEvent = Infer<typeof AuditEventShape>;
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

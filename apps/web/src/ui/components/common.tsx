@@ -1,0 +1,122 @@
+/** Small shared pieces: error messages, fields, confirm dialog, page titles. */
+import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { ApiError } from '../api/client.js';
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return 'Something went wrong.';
+}
+
+/** An error shown next to what caused it; announced to screen readers. */
+export function ErrorText({ error, id }: { error: unknown; id?: string }) {
+  if (!error) return null;
+  const requestId = error instanceof ApiError ? error.requestId : undefined;
+  return (
+    <p className="error" role="alert" id={id}>
+      {errorMessage(error)}
+      {requestId ? <span className="muted small"> (request {requestId})</span> : null}
+    </p>
+  );
+}
+
+export function Field(props: {
+  label: string;
+  children: (id: string, describedBy?: string) => ReactNode;
+  hint?: string;
+}) {
+  const id = useId();
+  const hintId = props.hint ? `${id}-hint` : undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      {props.children(id, hintId)}
+      {props.hint ? (
+        <p className="hint" id={hintId}>
+          {props.hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** Sets document.title and renders the page heading; focus moves to it on navigation. */
+export function PageTitle({ children, actions }: { children: string; actions?: ReactNode }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${children} · Quarry`;
+  }, [children]);
+  return (
+    <div className="page-title">
+      <h1 ref={ref} tabIndex={-1} id="page-heading">
+        {children}
+      </h1>
+      {actions ? <div className="page-actions">{actions}</div> : null}
+    </div>
+  );
+}
+
+export function Spinner({ label }: { label: string }) {
+  return (
+    <p className="loading" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {label}
+    </p>
+  );
+}
+
+/** A modal confirmation built on <dialog> (focus is trapped and restored by the browser). */
+export function ConfirmDialog(props: {
+  open: boolean;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  error?: unknown;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (props.open && !dialog.open) dialog.showModal();
+    if (!props.open && dialog.open) dialog.close();
+  }, [props.open]);
+  return (
+    <dialog
+      ref={ref}
+      aria-labelledby={titleId}
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onCancel();
+      }}
+    >
+      <h2 id={titleId}>{props.title}</h2>
+      <div className="dialog-body">{props.children}</div>
+      <ErrorText error={props.error} />
+      <div className="dialog-actions">
+        <button type="button" onClick={props.onCancel} autoFocus>
+          Cancel
+        </button>
+        <button type="button" className={props.danger ? 'danger' : 'primary'} onClick={props.onConfirm} disabled={props.busy}>
+          {props.busy ? 'Working…' : props.confirmLabel}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function formatDate(iso: string | undefined | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}

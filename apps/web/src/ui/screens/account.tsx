@@ -1,0 +1,215 @@
+/** Account: change password, signed-in sessions, API keys (shown once on creation, revocable). */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api } from '../api/client.js';
+import { apiKeys } from '../api/api-keys.js';
+import type { Me } from '../api/contract.js';
+import { ConfirmDialog, ErrorText, Field, PageTitle, Spinner, formatDate } from '../components/common.js';
+
+export function AccountScreen({ me }: { me: Me }) {
+  return (
+    <section className="narrow">
+      <PageTitle>Account</PageTitle>
+      <p className="muted">
+        Signed in as <strong>{me.user.email}</strong>
+        {me.user.role === 'admin' ? ' (administrator)' : ''}.
+      </p>
+      <PasswordForm />
+      <Sessions />
+      <ApiKeys />
+    </section>
+  );
+}
+
+function PasswordForm() {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [revokeOthers, setRevokeOthers] = useState(true);
+  const queryClient = useQueryClient();
+  const change = useMutation({
+    mutationFn: () => api.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers }),
+    onSuccess: () => {
+      setCurrent('');
+      setNext('');
+      void queryClient.invalidateQueries({ queryKey: ['sessions'] });
+    },
+  });
+  return (
+    <form
+      className="card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        change.mutate();
+      }}
+    >
+      <h2>Change password</h2>
+      <Field label="Current password">
+        {(id) => <input id={id} type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />}
+      </Field>
+      <Field label="New password" hint="At least 10 characters.">
+        {(id, hint) => (
+          <input
+            id={id}
+            type="password"
+            autoComplete="new-password"
+            minLength={10}
+            required
+            aria-describedby={hint}
+            value={next}
+            onChange={(e) => setNext(e.target.value)}
+          />
+        )}
+      </Field>
+      <label className="checkbox">
+        <input type="checkbox" checked={revokeOthers} onChange={(e) => setRevokeOthers(e.target.checked)} /> Sign out my other sessions
+      </label>
+      <ErrorText error={change.error} />
+      {change.isSuccess ? (
+        <p className="success small" role="status">
+          Password changed.
+        </p>
+      ) : null}
+      <button type="submit" className="primary" disabled={change.isPending}>
+        {change.isPending ? 'Changing…' : 'Change password'}
+      </button>
+    </form>
+  );
+}
+
+function Sessions() {
+  const queryClient = useQueryClient();
+  const sessions = useQuery({ queryKey: ['sessions'], queryFn: api.listSessions });
+  const revoke = useMutation({
+    mutationFn: (token: string) => api.revokeSession(token),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['sessions'] }),
+  });
+  return (
+    <div className="card">
+      <h2>Sessions</h2>
+      {sessions.isPending ? <Spinner label="Loading sessions…" /> : null}
+      <ErrorText error={sessions.error} />
+      <ErrorText error={revoke.error} />
+      {sessions.data ? (
+        <ul className="plain-list" aria-label="Sessions">
+          {sessions.data.map((s) => (
+            <li key={s.id} className="row-between">
+              <div>
+                <div className="small">{s.userAgent ? summarizeAgent(s.userAgent) : 'Unknown device'}</div>
+                <div className="muted small">
+                  {s.ipAddress ? `${s.ipAddress} · ` : ''}signed in {formatDate(s.createdAt)} · expires {formatDate(s.expiresAt)}
+                </div>
+              </div>
+              <button type="button" className="link-button danger-text" onClick={() => revoke.mutate(s.token)} disabled={revoke.isPending}>
+                Revoke
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+function summarizeAgent(ua: string): string {
+  const browser = /(Firefox|Edg|Chrome|Chromium|Safari)\/[\d.]+/.exec(ua)?.[0] ?? ua.slice(0, 60);
+  const os = /(Windows|Mac OS X|Linux|Android|iPhone|iPad)/.exec(ua)?.[0];
+  return os ? `${browser} on ${os}` : browser;
+}
+
+function ApiKeys() {
+  const queryClient = useQueryClient();
+  const keys = useQuery({ queryKey: ['api-keys'], queryFn: apiKeys.list });
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<string | null>(null);
+  const [revoking, setRevoking] = useState<{ id: string; name: string } | null>(null);
+  const create = useMutation({
+    mutationFn: () => apiKeys.create(name.trim()),
+    onSuccess: async (key) => {
+      setName('');
+      setCreated(key.key);
+      await queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => apiKeys.revoke(id),
+    onSuccess: async () => {
+      setRevoking(null);
+      await queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+    },
+  });
+  return (
+    <div className="card">
+      <h2>API keys</h2>
+      <p className="muted small">
+        A key acts as you in scripts: send it in the <code>x-api-key</code> header.
+      </p>
+      {created ? (
+        <div className="notice" role="status">
+          <p>
+            <strong>Copy your new key now.</strong> It is shown only once.
+          </p>
+          <div className="inline-form">
+            <label htmlFor="new-key" className="visually-hidden">
+              New API key
+            </label>
+            <input id="new-key" readOnly value={created} onFocus={(e) => e.target.select()} className="mono" />
+            <button type="button" onClick={() => void navigator.clipboard?.writeText(created)}>
+              Copy
+            </button>
+            <button type="button" className="link-button" onClick={() => setCreated(null)}>
+              Done
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {keys.isPending ? <Spinner label="Loading keys…" /> : null}
+      <ErrorText error={keys.error} />
+      {keys.data?.length ? (
+        <ul className="plain-list" aria-label="API keys">
+          {keys.data.map((k) => (
+            <li key={k.id} className="row-between">
+              <div>
+                <div>{k.name || 'Unnamed key'}</div>
+                <div className="muted small">
+                  {k.start ? <span className="mono">{k.start}…</span> : null} created {formatDate(k.createdAt)}
+                  {k.lastRequest ? ` · last used ${formatDate(k.lastRequest)}` : ''}
+                </div>
+              </div>
+              <button type="button" className="link-button danger-text" onClick={() => setRevoking({ id: k.id, name: k.name ?? '' })}>
+                Revoke
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : keys.data ? (
+        <p className="muted small">No keys yet.</p>
+      ) : null}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate();
+        }}
+      >
+        <div className="inline-form">
+          <Field label="Key name">{(id) => <input id={id} required maxLength={64} value={name} placeholder="e.g. nightly import" onChange={(e) => setName(e.target.value)} />}</Field>
+          <button type="submit" disabled={create.isPending}>
+            {create.isPending ? 'Creating…' : 'Create key'}
+          </button>
+        </div>
+        <ErrorText error={create.error} />
+      </form>
+      <ConfirmDialog
+        open={revoking !== null}
+        title="Revoke this key?"
+        confirmLabel="Revoke key"
+        danger
+        busy={revoke.isPending}
+        error={revoke.error}
+        onConfirm={() => revoking && revoke.mutate(revoking.id)}
+        onCancel={() => setRevoking(null)}
+      >
+        <p>Scripts using {revoking?.name ? <strong>{revoking.name}</strong> : 'this key'} will stop working at once.</p>
+      </ConfirmDialog>
+    </div>
+  );
+}

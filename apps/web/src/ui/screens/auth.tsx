@@ -1,0 +1,161 @@
+/** Signed-out screens: first-run admin setup, sign in, sign up, accept an invitation. */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link, Redirect, useLocation, useRoute } from 'wouter';
+import { ApiError, api } from '../api/client.js';
+import { ErrorText, Field, Spinner } from '../components/common.js';
+
+function useAuthStatus() {
+  return useQuery({
+    queryKey: ['auth-status'],
+    queryFn: async () => {
+      try {
+        return await api.authStatus();
+      } catch (error) {
+        // Older servers without the endpoint: assume an existing install with sign-in only.
+        if (error instanceof ApiError && error.status === 404) return { needsSetup: false, signupMode: 'invite' as const };
+        throw error;
+      }
+    },
+  });
+}
+
+export function AuthScreen() {
+  const [location] = useLocation();
+  const [, inviteParams] = useRoute('/invite/:token');
+  const status = useAuthStatus();
+
+  useEffect(() => {
+    document.title = 'Sign in · Quarry';
+  }, []);
+
+  if (status.isPending) return <Spinner label="Loading…" />;
+  const needsSetup = status.data?.needsSetup ?? false;
+  const signupMode = status.data?.signupMode ?? 'invite';
+
+  let body;
+  if (needsSetup && location !== '/setup') body = <Redirect to="/setup" replace />;
+  else if (location === '/setup') body = needsSetup ? <SignUpForm kind="setup" /> : <Redirect to="/sign-in" replace />;
+  else if (inviteParams) body = <SignUpForm kind="invite" invitation={inviteParams.token} />;
+  else if (location === '/sign-up') body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
+  else body = <SignInForm signupOpen={signupMode === 'open'} />;
+
+  return (
+    <main className="auth-page" id="main">
+      <div className="auth-card">
+        <p className="brand" aria-hidden="true">
+          <span className="brand-mark">Q</span> Quarry
+        </p>
+        <ErrorText error={status.error} />
+        {body}
+      </div>
+    </main>
+  );
+}
+
+function SignInForm({ signupOpen }: { signupOpen: boolean }) {
+  const queryClient = useQueryClient();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const signIn = useMutation({
+    mutationFn: () => api.signIn({ email, password }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    signIn.mutate();
+  };
+  return (
+    <form onSubmit={submit} aria-labelledby="page-heading">
+      <h1 id="page-heading">Sign in</h1>
+      <Field label="Email">
+        {(id) => <input id={id} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+      </Field>
+      <Field label="Password">
+        {(id) => (
+          <input id={id} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        )}
+      </Field>
+      <ErrorText error={signIn.error} />
+      <button type="submit" className="primary wide" disabled={signIn.isPending}>
+        {signIn.isPending ? 'Signing in…' : 'Sign in'}
+      </button>
+      {signupOpen ? (
+        <p className="muted center">
+          New here? <Link href="/sign-up">Create an account</Link>
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+function ClosedSignUp({ mode }: { mode: 'invite' | 'closed' }) {
+  return (
+    <div>
+      <h1 id="page-heading">Sign up</h1>
+      <p>
+        {mode === 'invite'
+          ? 'Accounts on this Quarry are by invitation. Ask an administrator for an invitation link.'
+          : 'Sign-up is closed on this Quarry. Ask an administrator for an account.'}
+      </p>
+      <p>
+        <Link href="/sign-in">Back to sign in</Link>
+      </p>
+    </div>
+  );
+}
+
+function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; invitation?: string }) {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const signUp = useMutation({
+    mutationFn: () => api.signUp({ name, email, password, ...(invitation ? { invitation } : {}) }),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['auth-status'] });
+      await queryClient.invalidateQueries({ queryKey: ['me'] });
+    },
+  });
+  const title = kind === 'setup' ? 'Set up Quarry' : kind === 'invite' ? 'Accept your invitation' : 'Create your account';
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        signUp.mutate();
+      }}
+      aria-labelledby="page-heading"
+    >
+      <h1 id="page-heading">{title}</h1>
+      {kind === 'setup' ? <p className="muted">No one has signed up yet. The account you create now is the administrator.</p> : null}
+      {kind === 'invite' ? <p className="muted">Create your account to join this Quarry.</p> : null}
+      <Field label="Name">{(id) => <input id={id} autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />}</Field>
+      <Field label="Email">
+        {(id) => <input id={id} type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+      </Field>
+      <Field label="Password" hint="At least 10 characters.">
+        {(id, hint) => (
+          <input
+            id={id}
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={10}
+            aria-describedby={hint}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        )}
+      </Field>
+      <ErrorText error={signUp.error} />
+      <button type="submit" className="primary wide" disabled={signUp.isPending}>
+        {signUp.isPending ? 'Creating account…' : kind === 'setup' ? 'Create administrator account' : 'Create account'}
+      </button>
+      {kind !== 'setup' ? (
+        <p className="muted center">
+          Already have an account? <Link href="/sign-in">Sign in</Link>
+        </p>
+      ) : null}
+    </form>
+  );
+}

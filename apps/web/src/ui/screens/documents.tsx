@@ -1,0 +1,285 @@
+/**
+ * Documents: drag-and-drop or picker upload of many files with per-file
+ * progress, a list whose statuses update live while anything is in flight,
+ * and download, re-index and delete (editors and owners only).
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useRef, useState, type DragEvent } from 'react';
+import { Link } from 'wouter';
+import { ApiError, api } from '../api/client.js';
+import type { QuarryDocument } from '../api/contract.js';
+import { uploadFile } from '../api/upload.js';
+import { ConfirmDialog, ErrorText, PageTitle, Spinner, errorMessage, formatBytes, formatDate } from '../components/common.js';
+import { canEdit, type WorkspaceContext } from './workspace.js';
+
+interface UploadItem {
+  key: number;
+  name: string;
+  size: number;
+  progress: number;
+  state: 'waiting' | 'uploading' | 'done' | 'failed';
+  error?: string;
+  documentId?: string;
+}
+
+const PARALLEL_UPLOADS = 3;
+const inFlight = (d: QuarryDocument) => d.status === 'queued' || d.status === 'processing';
+
+export function useDocuments(ws: string) {
+  return useQuery({
+    queryKey: ['documents', ws],
+    queryFn: async () => {
+      // Walk every page: a workspace's document list is what the user manages here.
+      const items: QuarryDocument[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 50; i++) {
+        const page = await api.listDocuments(ws, cursor);
+        items.push(...page.items);
+        if (!page.nextCursor) break;
+        cursor = page.nextCursor;
+      }
+      return items;
+    },
+    refetchInterval: (query) => (query.state.data?.some(inFlight) ? 1000 : false),
+  });
+}
+
+export function DocumentsScreen({ ctx }: { ctx: WorkspaceContext }) {
+  const documents = useDocuments(ctx.ws);
+  const editable = canEdit(ctx.role);
+  return (
+    <section>
+      <PageTitle>{`${ctx.name}: documents`}</PageTitle>
+      {editable ? <Uploader ws={ctx.ws} /> : null}
+      {documents.isPending ? <Spinner label="Loading documents…" /> : null}
+      <ErrorText error={documents.error} />
+      {documents.data ? <DocumentTable ws={ctx.ws} documents={documents.data} editable={editable} /> : null}
+    </section>
+  );
+}
+
+function Uploader({ ws }: { ws: string }) {
+  const queryClient = useQueryClient();
+  const [items, setItems] = useState<UploadItem[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const nextKey = useRef(1);
+
+  const update = (key: number, patch: Partial<UploadItem>) => setItems((all) => all.map((it) => (it.key === key ? { ...it, ...patch } : it)));
+
+  const start = useCallback(
+    (files: File[]) => {
+      if (!files.length) return;
+      const batch = files.map((f) => ({ file: f, item: { key: nextKey.current++, name: f.name, size: f.size, progress: 0, state: 'waiting' as const } }));
+      setItems((all) => [...batch.map((b) => b.item), ...all]);
+      const queue = [...batch];
+      const worker = async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          const { file, item } = next;
+          update(item.key, { state: 'uploading' });
+          try {
+            const accepted = await uploadFile(api.uploadUrl(ws), file, (progress) => update(item.key, { progress }));
+            update(item.key, { state: 'done', progress: 1, documentId: accepted.id });
+          } catch (error) {
+            const duplicate = error instanceof ApiError && error.status === 409;
+            const existingId = duplicate && typeof error.body?.existingId === 'string' ? error.body.existingId : undefined;
+            update(item.key, { state: 'failed', error: errorMessage(error), documentId: existingId });
+          }
+          void queryClient.invalidateQueries({ queryKey: ['documents', ws] });
+        }
+      };
+      void Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, queue.length) }, worker));
+    },
+    [queryClient, ws],
+  );
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    start(Array.from(e.dataTransfer.files));
+  };
+  const finished = items.length > 0 && items.every((i) => i.state === 'done' || i.state === 'failed');
+
+  return (
+    <div className="uploader">
+      <div
+        className={`dropzone${dragging ? ' dragging' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <p>
+          <strong>Drop files here</strong> or{' '}
+          <button type="button" className="primary" onClick={() => input.current?.click()}>
+            Choose files…
+          </button>
+        </p>
+        <p className="muted small">PDF, DOCX, HTML, Markdown or plain text. Several at once is fine.</p>
+        <label className="visually-hidden" htmlFor="file-input">
+          Upload files
+        </label>
+        <input
+          id="file-input"
+          ref={input}
+          type="file"
+          multiple
+          className="visually-hidden"
+          tabIndex={-1}
+          onChange={(e) => {
+            start(Array.from(e.target.files ?? []));
+            e.target.value = '';
+          }}
+        />
+      </div>
+      {items.length ? (
+        <div className="uploads">
+          <div className="uploads-head">
+            <h2>Uploads</h2>
+            {finished ? (
+              <button type="button" className="link-button" onClick={() => setItems([])}>
+                Clear
+              </button>
+            ) : null}
+          </div>
+          <ul aria-label="Uploads">
+            {items.map((it) => (
+              <li key={it.key} className={`upload upload-${it.state}`} data-testid="upload-item">
+                <div className="upload-row">
+                  <span className="upload-name">{it.name}</span>
+                  <span className="muted small">{formatBytes(it.size)}</span>
+                  <span className="upload-state small">
+                    {it.state === 'waiting' ? 'Waiting' : it.state === 'uploading' ? `${Math.round(it.progress * 100)}%` : it.state === 'done' ? 'Uploaded' : 'Failed'}
+                  </span>
+                </div>
+                <progress max={1} value={it.progress} aria-label={`Upload progress of ${it.name}`} />
+                {it.error ? (
+                  <p className="error small" role="alert">
+                    {it.error}
+                    {it.documentId ? (
+                      <>
+                        {' '}
+                        <Link href={`/w/${ws}/documents/${it.documentId}`}>Open the existing document</Link>
+                      </>
+                    ) : null}
+                  </p>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+const statusLabel: Record<QuarryDocument['status'], string> = {
+  queued: 'Queued',
+  processing: 'Processing',
+  ready: 'Ready',
+  failed: 'Failed',
+};
+
+function DocumentTable({ ws, documents, editable }: { ws: string; documents: QuarryDocument[]; editable: boolean }) {
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState<QuarryDocument | null>(null);
+  const [rowError, setRowError] = useState<{ id: string; error: unknown } | null>(null);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['documents', ws] });
+  const remove = useMutation({
+    mutationFn: (id: string) => api.deleteDocument(ws, id),
+    onSuccess: async () => {
+      setConfirming(null);
+      await refresh();
+    },
+  });
+  const reindex = useMutation({
+    mutationFn: (id: string) => api.reindexDocument(ws, id),
+    onSuccess: () => refresh(),
+    onError: (error, id) => setRowError({ id, error }),
+  });
+
+  if (!documents.length)
+    return (
+      <div className="empty card">
+        <p>No documents yet.{editable ? ' Upload some to search and ask questions about them.' : ''}</p>
+      </div>
+    );
+
+  return (
+    <>
+      <p className="muted small" aria-live="polite">
+        {documents.length} document{documents.length === 1 ? '' : 's'}
+        {documents.some(inFlight) ? ` · ${documents.filter(inFlight).length} being indexed` : ''}
+      </p>
+      <ul className="doc-list" aria-label="Documents">
+        {documents.map((d) => (
+          <li key={d.id} className="doc" data-testid="document-row">
+            <div className="doc-main">
+              <Link href={`/w/${ws}/documents/${d.id}`} className="doc-title">
+                {d.title || d.filename}
+              </Link>
+              <span className="muted small">
+                {d.filename !== d.title ? `${d.filename} · ` : ''}
+                {formatBytes(d.sizeBytes)}
+                {d.pageCount ? ` · ${d.pageCount} page${d.pageCount === 1 ? '' : 's'}` : ''}
+                {d.passageCount ? ` · ${d.passageCount} passages` : ''}
+                {d.createdAt ? ` · ${formatDate(d.createdAt)}` : ''}
+              </span>
+              {d.status === 'failed' && d.error ? <span className="error small">{d.error}</span> : null}
+              {rowError?.id === d.id ? <ErrorText error={rowError.error} /> : null}
+            </div>
+            <span className={`status status-${d.status}`} data-status={d.status}>
+              {inFlight(d) ? <span className="spinner" aria-hidden="true" /> : null}
+              {statusLabel[d.status]}
+            </span>
+            <div className="doc-actions">
+              <a href={api.downloadUrl(ws, d.id)} download aria-label={`Download ${d.title || d.filename}`}>
+                Download
+              </a>
+              {editable ? (
+                <>
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => reindex.mutate(d.id)}
+                    disabled={reindex.isPending && reindex.variables === d.id}
+                    aria-label={`Re-index ${d.title || d.filename}`}
+                  >
+                    Re-index
+                  </button>
+                  <button
+                    type="button"
+                    className="link-button danger-text"
+                    onClick={() => {
+                      remove.reset();
+                      setConfirming(d);
+                    }}
+                    aria-label={`Delete ${d.title || d.filename}`}
+                  >
+                    Delete
+                  </button>
+                </>
+              ) : null}
+            </div>
+          </li>
+        ))}
+      </ul>
+      <ConfirmDialog
+        open={confirming !== null}
+        title="Delete this document?"
+        confirmLabel="Delete document"
+        danger
+        busy={remove.isPending}
+        error={remove.error}
+        onConfirm={() => confirming && remove.mutate(confirming.id)}
+        onCancel={() => setConfirming(null)}
+      >
+        <p>
+          <strong>{confirming?.title || confirming?.filename}</strong> and all of its passages will be removed from this workspace. This cannot be undone.
+        </p>
+      </ConfirmDialog>
+    </>
+  );
+}

@@ -1,0 +1,147 @@
+/**
+ * Search: one box, a mode switch, a document filter, highlighted snippets and
+ * more results on scroll. The query lives in the URL so results can be shared.
+ */
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { Link, useSearchParams } from 'wouter';
+import { api } from '../api/client.js';
+import type { SearchHit, SearchMode } from '../api/contract.js';
+import { ErrorText, PageTitle, Spinner } from '../components/common.js';
+import { Snippet, snippetParts } from '../components/snippet.js';
+import type { PassageLinkState } from './document.js';
+import { useDocuments } from './documents.js';
+import type { WorkspaceContext } from './workspace.js';
+
+const modes: { value: SearchMode; label: string; hint: string }[] = [
+  { value: 'hybrid', label: 'Hybrid', hint: 'Words and meaning combined' },
+  { value: 'keyword', label: 'Keyword', hint: 'Exact words' },
+  { value: 'semantic', label: 'Semantic', hint: 'Similar meaning' },
+];
+
+export function passageHref(ws: string, hit: { documentId: string; passageId: string; page: number | null }) {
+  const query = new URLSearchParams({ passage: hit.passageId });
+  if (hit.page !== null && hit.page !== undefined) query.set('page', String(hit.page));
+  return `/w/${ws}/documents/${hit.documentId}?${query.toString()}`;
+}
+
+export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const mode = (params.get('mode') as SearchMode | null) ?? 'hybrid';
+  const documentId = params.get('doc') ?? '';
+  const [draft, setDraft] = useState(q);
+  const documents = useDocuments(ctx.ws);
+
+  const set = (patch: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    setParams(next, { replace: true });
+  };
+
+  const results = useInfiniteQuery({
+    queryKey: ['search', ctx.ws, q, mode, documentId],
+    enabled: q.trim().length > 0,
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) => api.search(ctx.ws, { q, mode, documentId: documentId || undefined, cursor: pageParam }, signal),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    staleTime: 30_000,
+  });
+
+  // Load the next page when the end of the list scrolls into view.
+  const sentinel = useRef<HTMLDivElement>(null);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = results;
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || !hasNextPage) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    set({ q: draft.trim() });
+  };
+  const hits: SearchHit[] = results.data?.pages.flatMap((p) => p.items) ?? [];
+  const first = results.data?.pages[0];
+
+  return (
+    <section>
+      <PageTitle>{`Search ${ctx.name}`}</PageTitle>
+      <form className="search-form card" role="search" onSubmit={submit}>
+        <div className="search-row">
+          <label htmlFor="search-q" className="visually-hidden">
+            Search query
+          </label>
+          <input id="search-q" type="search" placeholder="Search every passage…" value={draft} onChange={(e) => setDraft(e.target.value)} />
+          <button type="submit" className="primary">
+            Search
+          </button>
+        </div>
+        <div className="search-options">
+          <fieldset className="segmented">
+            <legend className="visually-hidden">Search mode</legend>
+            {modes.map((m) => (
+              <label key={m.value} title={m.hint} className={mode === m.value ? 'checked' : ''}>
+                <input type="radio" name="mode" value={m.value} checked={mode === m.value} onChange={() => set({ mode: m.value === 'hybrid' ? '' : m.value })} />
+                {m.label}
+              </label>
+            ))}
+          </fieldset>
+          <div className="inline-field">
+            <label htmlFor="search-doc">Document</label>
+            <select id="search-doc" value={documentId} onChange={(e) => set({ doc: e.target.value })}>
+              <option value="">All documents</option>
+              {(documents.data ?? []).map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.title || d.filename}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+      </form>
+
+      {results.isFetching && !results.isFetchingNextPage ? <Spinner label="Searching…" /> : null}
+      <ErrorText error={results.error} />
+      {first && !results.isFetching ? (
+        <p className="muted small" aria-live="polite">
+          {hits.length === 0 ? 'No passages match.' : `${hits.length}${hasNextPage ? '+' : ''} passages · ${first.mode} · ${first.tookMs} ms`}
+        </p>
+      ) : null}
+      <ol className="results" aria-label="Search results">
+        {hits.map((hit) => (
+          <li key={`${hit.passageId}`} className="result" data-testid="search-result">
+            <Link
+              href={passageHref(ctx.ws, hit)}
+              state={{ passageText: snippetParts(hit.snippet).map((p) => p.text).join(''), headingPath: hit.headingPath } satisfies PassageLinkState}
+              className="result-title"
+            >
+              {hit.documentTitle}
+            </Link>
+            <p className="muted small">
+              {hit.page !== null ? `Page ${hit.page}` : null}
+              {hit.page !== null && hit.headingPath?.length ? ' · ' : null}
+              {hit.headingPath?.join(' › ')}
+            </p>
+            <p className="snippet">
+              <Snippet html={hit.snippet} />
+            </p>
+          </li>
+        ))}
+      </ol>
+      <div ref={sentinel} />
+      {hasNextPage ? (
+        <button type="button" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
+          {isFetchingNextPage ? 'Loading more…' : 'More results'}
+        </button>
+      ) : null}
+    </section>
+  );
+}
