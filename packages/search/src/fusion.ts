@@ -1,0 +1,35 @@
+/**
+ * Reciprocal rank fusion: each list contributes `weight / (k + rank)` for
+ * every passage it ranks (rank starting at 1). Robust to the incomparable
+ * score scales of `ts_rank_cd` and cosine distance.
+ */
+import type { Candidate } from './types.js';
+
+export interface FusionOptions {
+  k: number;
+  keywordWeight: number;
+  semanticWeight: number;
+}
+
+/**
+ * Tuned on the development half of the labelled set (bench/retrieval, `npm run eval -- --tune`),
+ * reported on the held-out half; see docs/benchmarks.md "Retrieval quality".
+ */
+export const defaultFusion: FusionOptions = { k: 60, keywordWeight: 1, semanticWeight: 1 };
+
+export function reciprocalRankFusion(keyword: Candidate[], semantic: Candidate[], options: FusionOptions = defaultFusion): Candidate[] {
+  const scores = new Map<string, { score: number; best: number }>();
+  const add = (list: Candidate[], weight: number) => {
+    list.forEach((c, i) => {
+      const entry = scores.get(c.passageId) ?? { score: 0, best: Number.POSITIVE_INFINITY };
+      entry.score += weight / (options.k + i + 1);
+      entry.best = Math.min(entry.best, i);
+      scores.set(c.passageId, entry);
+    });
+  };
+  add(keyword, options.keywordWeight);
+  add(semantic, options.semanticWeight);
+  return [...scores.entries()]
+    .sort((a, b) => b[1].score - a[1].score || a[1].best - b[1].best || (a[0] < b[0] ? -1 : 1))
+    .map(([passageId, { score }]) => ({ passageId, score }));
+}

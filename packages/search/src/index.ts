@@ -1,0 +1,6 @@
+export * from './types.js';
+export * from './snippets.js';
+export * from './fusion.js';
+export { createSearchService, type SearchService, type SearchServiceDeps, type RetrievedPassage, type RetrieveRequest, type ActiveSpace } from './service.js';
+export { defaultKeywordOptions, type KeywordOptions } from './keyword.js';
+export { defaultSemanticOptions, semanticCandidates, chooseSemanticPlan, type SemanticOptions, type SemanticPlan } from './semantic.js';

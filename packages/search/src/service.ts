@@ -1,0 +1,237 @@
+/**
+ * The search service: validates a request, ranks passages in the caller's
+ * workspace by keyword, semantic or hybrid retrieval, then presents one page
+ * with highlighted snippets. Answers reuse `retrieve` for their sources.
+ */
+import { sql } from 'drizzle-orm';
+import { queryRows, type Database, type VectorSpaceRef } from '@quarry/db';
+import type { Embedder, EmbeddingSpaceIdentity } from '@quarry/ai';
+import { decodeSearchCursor, encodeSearchCursor, queryFingerprint } from './cursor.js';
+import { documentConditions, uuidArray } from './filters.js';
+import { defaultFusion, reciprocalRankFusion, type FusionOptions } from './fusion.js';
+import { defaultKeywordOptions, keywordCandidates, parseKeywordQuery, type KeywordOptions, type KeywordQuery } from './keyword.js';
+import { defaultSemanticOptions, semanticCandidates, type SemanticOptions } from './semantic.js';
+import { excerpt, HEADLINE_OPTIONS, HEADLINE_TRANSLATE_FROM, HEADLINE_TRANSLATE_TO, renderSnippet } from './snippets.js';
+import {
+  SEARCH_LIMITS,
+  SearchInputError,
+  searchModes,
+  SemanticUnavailableError,
+  type Candidate,
+  type SearchFilters,
+  type SearchHit,
+  type SearchMode,
+  type SearchPage,
+  type SearchRequest,
+} from './types.js';
+
+export interface ActiveSpace extends VectorSpaceRef, EmbeddingSpaceIdentity {}
+
+export interface SearchServiceDeps {
+  db: Database;
+  /** A PostgreSQL text search configuration name (config.search.language). */
+  language: string;
+  /** The embedder that embeds queries for `space`, or undefined when this process has none for it. */
+  queryEmbedder(space: EmbeddingSpaceIdentity): Embedder | undefined;
+  fusion?: FusionOptions;
+  keyword?: KeywordOptions;
+  semantic?: SemanticOptions;
+}
+
+/** A retrieved passage with its full text (for answers). */
+export interface RetrievedPassage {
+  passageId: string;
+  documentId: string;
+  documentTitle: string;
+  page: number | null;
+  headingPath: string[];
+  text: string;
+  score: number;
+}
+
+export interface RetrieveRequest extends SearchFilters {
+  workspaceId: string;
+  query: string;
+  mode?: SearchMode;
+  topK: number;
+}
+
+export interface SearchService {
+  search(request: SearchRequest): Promise<SearchPage>;
+  retrieve(request: RetrieveRequest): Promise<RetrievedPassage[]>;
+  /** Ranked passage ids only (evaluation and benchmarks). */
+  rank(request: { workspaceId: string; query: string; mode: SearchMode; depth: number } & SearchFilters): Promise<Candidate[]>;
+}
+
+/** Hybrid fuses this many candidates of each list at least, so fusion has something to work with. */
+const MIN_FUSION_DEPTH = 50;
+
+export function createSearchService(deps: SearchServiceDeps): SearchService {
+  const fusion = deps.fusion ?? defaultFusion;
+  const keywordOptions = deps.keyword ?? defaultKeywordOptions;
+  const semanticOptions = deps.semantic ?? defaultSemanticOptions;
+  const { db, language } = deps;
+
+  async function activeSpace(): Promise<ActiveSpace | undefined> {
+    const [row] = await queryRows<ActiveSpace>(
+      db,
+      sql`SELECT id, provider, model, dimensions FROM embedding_spaces
+          WHERE status = 'active' ORDER BY activated_at DESC NULLS LAST, id DESC LIMIT 1`,
+    );
+    return row === undefined ? undefined : { ...row, id: Number(row.id), dimensions: Number(row.dimensions) };
+  }
+
+  async function semanticList(workspaceId: string, query: string, filters: SearchFilters, depth: number): Promise<Candidate[]> {
+    const space = await activeSpace();
+    if (space === undefined) throw new SemanticUnavailableError('No embedding space is active yet: add a document first.');
+    const embedder = deps.queryEmbedder(space);
+    if (embedder === undefined) {
+      throw new SemanticUnavailableError(`The active embedding model (${space.provider}/${space.model}) is not configured in this process.`);
+    }
+    const [vector] = await embedder.embed([query], 'query');
+    if (vector === undefined) throw new SemanticUnavailableError('The embedder returned no vector for the query.');
+    const { candidates } = await semanticCandidates(db, space, vector, workspaceId, filters, depth, semanticOptions);
+    return candidates;
+  }
+
+  async function rankWith(
+    workspaceId: string,
+    query: string,
+    mode: SearchMode,
+    filters: SearchFilters,
+    depth: number,
+  ): Promise<{ ranked: Candidate[]; keywordQuery: KeywordQuery; degraded: boolean }> {
+    const keywordQuery = await parseKeywordQuery(db, language, query);
+    if (mode === 'keyword') {
+      return { ranked: await keywordCandidates(db, workspaceId, keywordQuery, filters, depth, keywordOptions), keywordQuery, degraded: false };
+    }
+    if (mode === 'semantic') {
+      return { ranked: await semanticList(workspaceId, query, filters, depth), keywordQuery, degraded: false };
+    }
+    const listDepth = Math.max(depth, MIN_FUSION_DEPTH);
+    const keyword = await keywordCandidates(db, workspaceId, keywordQuery, filters, listDepth, keywordOptions);
+    let semantic: Candidate[] = [];
+    let degraded = false;
+    try {
+      semantic = await semanticList(workspaceId, query, filters, listDepth);
+    } catch (error) {
+      if (!(error instanceof SemanticUnavailableError)) throw error;
+      degraded = true;
+    }
+    return { ranked: reciprocalRankFusion(keyword, semantic, fusion).slice(0, depth), keywordQuery, degraded };
+  }
+
+  async function present(workspaceId: string, ranked: Candidate[], highlight: string): Promise<SearchHit[]> {
+    if (ranked.length === 0) return [];
+    const rows = await queryRows<{
+      passageId: string;
+      documentId: string;
+      documentTitle: string;
+      page: number | null;
+      headingPath: string[] | null;
+      headline: string | null;
+      text: string;
+    }>(
+      db,
+      sql`SELECT p.id AS "passageId", p.document_id AS "documentId", d.title AS "documentTitle", p.page,
+            p.heading_path AS "headingPath",
+            ts_headline(${language}::regconfig, translate(p.text, ${HEADLINE_TRANSLATE_FROM}, ${HEADLINE_TRANSLATE_TO}),
+                        ${highlight === '' ? null : highlight}::tsquery, ${HEADLINE_OPTIONS}) AS headline,
+            left(p.text, 600) AS text
+          FROM passages p JOIN documents d ON d.id = p.document_id
+          WHERE p.id = ANY(${uuidArray(ranked.map((r) => r.passageId), 'passageId')}::uuid[])
+            AND p.workspace_id = ${workspaceId}::uuid AND ${documentConditions(workspaceId, {})}`,
+    );
+    const byId = new Map(rows.map((r) => [r.passageId, r]));
+    const hits: SearchHit[] = [];
+    for (const c of ranked) {
+      const r = byId.get(c.passageId);
+      if (r === undefined) continue; // deleted between ranking and presenting
+      hits.push({
+        documentId: r.documentId,
+        documentTitle: r.documentTitle,
+        passageId: r.passageId,
+        page: r.page === null ? null : Number(r.page),
+        headingPath: r.headingPath ?? [],
+        snippet: r.headline !== null && r.headline.trim() !== '' ? renderSnippet(r.headline) : renderSnippet(excerpt(r.text)),
+        score: Math.round(c.score * 1e6) / 1e6,
+      });
+    }
+    return hits;
+  }
+
+  return {
+    async search(request) {
+      const started = performance.now();
+      const { workspaceId, query, mode, limit, filters } = validate(request);
+      const fingerprint = queryFingerprint([workspaceId, query, mode, filters.documentIds, filters.types, filters.createdFrom, filters.createdBefore]);
+      const offset = decodeSearchCursor(request.cursor, fingerprint, SEARCH_LIMITS.maxDepth);
+      const depth = Math.min(SEARCH_LIMITS.maxDepth, offset + limit + 1);
+      const { ranked, keywordQuery, degraded } = await rankWith(workspaceId, query, mode, filters, depth);
+      const page = ranked.slice(offset, offset + limit);
+      const more = ranked.length > offset + limit && offset + limit < SEARCH_LIMITS.maxDepth;
+      const items = await present(workspaceId, page, keywordQuery.any);
+      return {
+        items,
+        mode,
+        tookMs: Math.round((performance.now() - started) * 10) / 10,
+        nextCursor: more ? encodeSearchCursor(offset + limit, fingerprint) : null,
+        ...(degraded ? { degraded } : {}),
+      };
+    },
+
+    async retrieve(request) {
+      const { workspaceId, query, mode, filters } = validate({ ...request, limit: request.topK });
+      const topK = Math.min(Math.max(1, Math.trunc(request.topK)), 50);
+      const { ranked } = await rankWith(workspaceId, query, mode, filters, topK);
+      if (ranked.length === 0) return [];
+      const rows = await queryRows<Omit<RetrievedPassage, 'score'>>(
+        db,
+        sql`SELECT p.id AS "passageId", p.document_id AS "documentId", d.title AS "documentTitle", p.page,
+              p.heading_path AS "headingPath", p.text
+            FROM passages p JOIN documents d ON d.id = p.document_id
+            WHERE p.id = ANY(${uuidArray(ranked.map((r) => r.passageId), 'passageId')}::uuid[])
+              AND p.workspace_id = ${workspaceId}::uuid AND ${documentConditions(workspaceId, {})}`,
+      );
+      const byId = new Map(rows.map((r) => [r.passageId, r]));
+      return ranked.flatMap((c) => {
+        const r = byId.get(c.passageId);
+        return r === undefined ? [] : [{ ...r, page: r.page === null ? null : Number(r.page), headingPath: r.headingPath ?? [], score: c.score }];
+      });
+    },
+
+    async rank(request) {
+      const { workspaceId, query, mode, filters } = validate({ ...request, limit: 1 });
+      const { ranked } = await rankWith(workspaceId, query, mode, filters, request.depth);
+      return ranked;
+    },
+  };
+}
+
+function validate(request: SearchRequest) {
+  const query = (request.query ?? '').replace(/\s+/g, ' ').trim();
+  if (query === '') throw new SearchInputError('q', 'q: enter something to search for');
+  if (query.length > SEARCH_LIMITS.maxQueryChars) {
+    throw new SearchInputError('q', `q: at most ${SEARCH_LIMITS.maxQueryChars} characters`);
+  }
+  const mode = request.mode ?? 'hybrid';
+  if (!searchModes.includes(mode)) throw new SearchInputError('mode', `mode: use one of ${searchModes.join(', ')}`);
+  const limit = request.limit ?? SEARCH_LIMITS.defaultLimit;
+  if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMITS.maxLimit) {
+    throw new SearchInputError('limit', `limit: a whole number from 1 to ${SEARCH_LIMITS.maxLimit}`);
+  }
+  const filters: SearchFilters = {};
+  if (request.documentIds !== undefined && request.documentIds.length > 0) {
+    uuidArray(request.documentIds);
+    filters.documentIds = [...new Set(request.documentIds.map((id) => id.toLowerCase()))].sort();
+  }
+  if (request.types !== undefined && request.types.length > 0) filters.types = [...request.types].sort();
+  for (const key of ['createdFrom', 'createdBefore'] as const) {
+    const value = request[key];
+    if (value !== undefined) {
+      if (Number.isNaN(value.getTime())) throw new SearchInputError(key, `${key}: not a date`);
+      filters[key] = value;
+    }
+  }
+  return { workspaceId: request.workspaceId, query, mode, limit, filters };
+}

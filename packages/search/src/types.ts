@@ -1,0 +1,85 @@
+/** The search domain's vocabulary: what a caller asks for and what comes back. */
+
+export const searchModes = ['hybrid', 'keyword', 'semantic'] as const;
+export type SearchMode = (typeof searchModes)[number];
+
+/** Friendly document types accepted by the `type` filter (a full MIME type works too). */
+export const documentTypes: Record<string, string> = {
+  pdf: 'application/pdf',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  html: 'text/html',
+  markdown: 'text/markdown',
+  text: 'text/plain',
+};
+
+export interface SearchFilters {
+  /** Only passages of these documents. */
+  documentIds?: string[];
+  /** Friendly names (`pdf`, `docx`, `html`, `markdown`, `text`) or MIME types. */
+  types?: string[];
+  /** Documents added at or after this instant. */
+  createdFrom?: Date;
+  /** Documents added before this instant. */
+  createdBefore?: Date;
+}
+
+export interface SearchRequest extends SearchFilters {
+  workspaceId: string;
+  query: string;
+  mode?: SearchMode;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface SearchHit {
+  documentId: string;
+  documentTitle: string;
+  passageId: string;
+  page: number | null;
+  headingPath: string[];
+  /** HTML-escaped text in which only `<mark>…</mark>` marks the matches. */
+  snippet: string;
+  score: number;
+}
+
+export interface SearchPage {
+  items: SearchHit[];
+  mode: SearchMode;
+  tookMs: number;
+  nextCursor: string | null;
+  /** True when semantic retrieval was unavailable and hybrid fell back to keywords only. */
+  degraded?: boolean;
+}
+
+/** A ranked candidate before presentation. */
+export interface Candidate {
+  passageId: string;
+  score: number;
+}
+
+/** The caller's input was wrong (maps to HTTP 400). */
+export class SearchInputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SearchInputError';
+  }
+}
+
+/** Semantic retrieval cannot run: no active embedding space or no embedder for it (maps to HTTP 503). */
+export class SemanticUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SemanticUnavailableError';
+  }
+}
+
+export const SEARCH_LIMITS = {
+  defaultLimit: 20,
+  maxLimit: 100,
+  /** Results beyond this rank are not paged to: ranking that deep is noise, and it bounds the work per request. */
+  maxDepth: 500,
+  maxQueryChars: 1000,
+} as const;
