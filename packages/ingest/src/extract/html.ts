@@ -1,0 +1,143 @@
+/**
+ * HTML (and DOCX, via mammoth's HTML): scripts, styles and other non-content
+ * elements are dropped; headings, paragraphs, lists and tables are kept as
+ * blocks. htmlparser2 is a streaming, linear-time parser with no DOM.
+ */
+import { Parser } from 'htmlparser2';
+import type { Block, Extracted } from './types.js';
+
+const SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'canvas', 'head', 'select', 'button']);
+const BLOCK = new Set([
+  'p', 'div', 'section', 'article', 'main', 'header', 'footer', 'aside', 'nav', 'blockquote', 'figure', 'figcaption',
+  'dl', 'dt', 'dd', 'address', 'form', 'fieldset', 'details', 'summary', 'hr', 'body', 'html', 'center',
+]);
+
+export function extractHtml(html: string): Extracted {
+  const blocks: Block[] = [];
+  let text = '';
+  let skipDepth = 0;
+  let inTitle = false;
+  let title = '';
+  let pre = 0;
+  let heading: number | undefined;
+  let listDepth = 0;
+  let table: { rows: string[][]; row: string[] | undefined; cell: string | undefined } | undefined;
+  let tableDepth = 0;
+
+  const collapse = (s: string) => s.replace(/[ \t\r\f\v]+/g, ' ').replace(/ *\n */g, '\n').trim();
+  const flush = (kind: Block['kind'] = 'paragraph') => {
+    const t = pre > 0 ? text.replace(/^\n+|\s+$/g, '') : collapse(text);
+    text = '';
+    if (!t) return;
+    if (kind === 'heading' && heading !== undefined) blocks.push({ kind, level: heading, text: t.replace(/\s+/g, ' ') });
+    else blocks.push({ kind: pre > 0 ? 'code' : kind, text: t });
+  };
+
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        if (name === 'title') {
+          inTitle = true;
+          return;
+        }
+        if (skipDepth > 0 || SKIP.has(name)) {
+          skipDepth++;
+          return;
+        }
+        if (table) {
+          if (name === 'table') tableDepth++;
+          else if (name === 'tr') table.row = [];
+          else if (name === 'td' || name === 'th') table.cell = '';
+          else if (name === 'br' && table.cell !== undefined) table.cell += ' ';
+          return;
+        }
+        if (name === 'table') {
+          flush();
+          table = { rows: [], row: undefined, cell: undefined };
+          tableDepth = 1;
+          return;
+        }
+        const h = /^h([1-6])$/.exec(name);
+        if (h) {
+          flush();
+          heading = Number(h[1]);
+        } else if (name === 'pre') {
+          flush();
+          pre++;
+        } else if (name === 'li') {
+          flush(listDepth > 0 ? 'list' : 'paragraph');
+          text = '- ';
+        } else if (name === 'ul' || name === 'ol') {
+          flush();
+          listDepth++;
+        } else if (name === 'br') {
+          text += '\n';
+        } else if (BLOCK.has(name)) {
+          flush(listDepth > 0 ? 'list' : 'paragraph');
+        }
+      },
+      ontext(data) {
+        if (inTitle) {
+          title += data;
+          return;
+        }
+        if (skipDepth > 0) return;
+        if (table) {
+          if (table.cell !== undefined) table.cell += data;
+          return;
+        }
+        text += data;
+      },
+      onclosetag(name) {
+        if (name === 'title') {
+          inTitle = false;
+          return;
+        }
+        if (skipDepth > 0) {
+          skipDepth--;
+          return;
+        }
+        if (table) {
+          if (name === 'td' || name === 'th') {
+            if (table.cell !== undefined) table.row?.push(table.cell.replace(/\s+/g, ' ').trim());
+            table.cell = undefined;
+          } else if (name === 'tr') {
+            if (table.row?.some((c) => c)) table.rows.push(table.row);
+            table.row = undefined;
+          } else if (name === 'table' && --tableDepth === 0) {
+            const t = table.rows.map((r) => r.join(' | ')).join('\n');
+            table = undefined;
+            if (t.trim()) blocks.push({ kind: 'table', text: t });
+          }
+          return;
+        }
+        if (/^h[1-6]$/.test(name)) {
+          flush('heading');
+          heading = undefined;
+        } else if (name === 'pre') {
+          flush();
+          pre = Math.max(0, pre - 1);
+        } else if (name === 'ul' || name === 'ol') {
+          flush('list');
+          listDepth = Math.max(0, listDepth - 1);
+        } else if (name === 'li') {
+          flush('list');
+        } else if (BLOCK.has(name)) {
+          flush(listDepth > 0 ? 'list' : 'paragraph');
+        }
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true },
+  );
+  parser.write(html);
+  parser.end();
+  flush();
+  // Consecutive list items become one list block.
+  const merged: Block[] = [];
+  for (const b of blocks) {
+    const last = merged[merged.length - 1];
+    if (b.kind === 'list' && last?.kind === 'list') last.text += `\n${b.text}`;
+    else merged.push({ ...b });
+  }
+  return { blocks: merged, title: title.replace(/\s+/g, ' ').trim() || undefined };
+}

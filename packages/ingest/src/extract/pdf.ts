@@ -1,0 +1,58 @@
+/**
+ * PDF text per page with unpdf (pdf.js). The page count is checked before
+ * any page is read; fonts, eval and images are never loaded.
+ */
+import { getDocumentProxy } from 'unpdf';
+import { paragraphs } from './text.js';
+import { ExtractionError, type Block, type Extracted, type ExtractLimits } from './types.js';
+
+interface TextItem {
+  str?: string;
+  hasEOL?: boolean;
+}
+
+export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits): Promise<Extracted> {
+  let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
+  try {
+    // No eval (CVE-2024-4367 class of bugs), no fonts, quiet.
+    const params = { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, stopAtErrors: false, verbosity: 0 };
+    pdf = await getDocumentProxy(new Uint8Array(bytes), params as Parameters<typeof getDocumentProxy>[1]);
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'PasswordException') throw new ExtractionError('the PDF is password-protected; upload an unprotected copy');
+    if (name === 'InvalidPDFException') throw new ExtractionError('the PDF is damaged or incomplete and cannot be read');
+    throw new ExtractionError(`the PDF cannot be read (${(error as Error).message?.slice(0, 120) ?? 'unknown error'})`);
+  }
+  try {
+    const pageCount = pdf.numPages;
+    if (pageCount > limits.maxPages) {
+      throw new ExtractionError(`the PDF has ${pageCount} pages; at most ${limits.maxPages} are indexed`);
+    }
+    const blocks: Block[] = [];
+    let chars = 0;
+    for (let n = 1; n <= pageCount; n++) {
+      const page = await pdf.getPage(n);
+      const content = await page.getTextContent();
+      let text = '';
+      for (const item of content.items as TextItem[]) {
+        if (typeof item.str === 'string') text += item.str;
+        if (item.hasEOL) text += '\n';
+      }
+      page.cleanup();
+      chars += text.length;
+      if (chars > limits.maxTextChars) throw new ExtractionError(`the PDF holds more than ${limits.maxTextChars} characters of text`);
+      // Re-join words hyphenated across lines, then lines within a paragraph.
+      const clean = text.replace(/(\p{L})-\n(\p{Ll})/gu, '$1$2');
+      for (const block of paragraphs(clean, { page: n })) {
+        block.text = block.text.replace(/\s*\n\s*/g, ' ');
+        blocks.push(block);
+      }
+    }
+    const info = (await pdf.getMetadata().catch(() => undefined))?.info as { Title?: unknown } | undefined;
+    const title = typeof info?.Title === 'string' && info.Title.trim() ? info.Title.trim() : undefined;
+    return { blocks, pageCount, title };
+  } finally {
+    const loose = pdf as unknown as { destroy?: () => Promise<void>; cleanup?: () => Promise<void> };
+    await (loose.destroy ?? loose.cleanup)?.call(pdf).catch(() => {});
+  }
+}

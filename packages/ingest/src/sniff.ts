@@ -1,0 +1,147 @@
+/**
+ * Judges a file's type by its bytes, not its name: PDF (`%PDF-`), DOCX (a
+ * zip holding `word/document.xml`), HTML, Markdown, plain text (valid UTF-8
+ * without control bytes). Anything else is unsupported.
+ *
+ * Works on a stream's first bytes (`sniffHead`) plus a running scan for the
+ * DOCX marker (`ZipMarkerScanner`), so uploads are judged without buffering.
+ */
+export type SupportedMime =
+  | 'application/pdf'
+  | 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+  | 'text/html'
+  | 'text/markdown'
+  | 'text/plain';
+
+export const DOCX_MIME = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' as const;
+
+export type HeadVerdict =
+  | { kind: 'pdf' }
+  | { kind: 'zip' } // a DOCX only if the scanner later sees word/document.xml
+  | { kind: 'text'; mime: 'text/html' | 'text/markdown' | 'text/plain' }
+  | { kind: 'unsupported'; reason: string };
+
+/** How many leading bytes `sniffHead` wants. */
+export const SNIFF_BYTES = 8192;
+
+const startsWith = (buf: Buffer, sig: number[], at = 0) => sig.every((b, i) => buf[at + i] === b);
+
+const BINARY_SIGNATURES: Array<[string, number[]]> = [
+  ['a PNG image', [0x89, 0x50, 0x4e, 0x47]],
+  ['a JPEG image', [0xff, 0xd8, 0xff]],
+  ['a GIF image', [0x47, 0x49, 0x46, 0x38]],
+  ['a gzip archive', [0x1f, 0x8b]],
+  ['an old-format (.doc) or password-protected Office file', [0xd0, 0xcf, 0x11, 0xe0]],
+  ['an executable', [0x7f, 0x45, 0x4c, 0x46]],
+  ['an executable', [0x4d, 0x5a]],
+  ['a RAR archive', [0x52, 0x61, 0x72, 0x21]],
+  ['a 7-Zip archive', [0x37, 0x7a, 0xbc, 0xaf]],
+];
+
+/** Length of the valid UTF-8 prefix; `complete` is false only for a multi-byte sequence cut at the end. */
+function utf8Valid(buf: Buffer, final: boolean): boolean {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i]!;
+    let n: number;
+    if (b < 0x80) n = 0;
+    else if (b >= 0xc2 && b <= 0xdf) n = 1;
+    else if (b >= 0xe0 && b <= 0xef) n = 2;
+    else if (b >= 0xf0 && b <= 0xf4) n = 3;
+    else return false;
+    if (i + n >= buf.length) return final ? i + n < buf.length : true;
+    for (let k = 1; k <= n; k++) if ((buf[i + k]! & 0xc0) !== 0x80) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+/** True when the bytes look like text: UTF-8, no NUL, few control characters. */
+export function looksLikeText(buf: Buffer, final: boolean): boolean {
+  if (buf.includes(0)) return false;
+  if (!utf8Valid(buf, final)) return false;
+  let controls = 0;
+  for (const b of buf) if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) controls++;
+  return controls <= Math.max(2, buf.length / 1000);
+}
+
+const HTML_START = /^\s*(<!--[\s\S]*?-->\s*)*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])/i;
+const HTML_ANY = /<(html|head|body|title|meta|div|p|h[1-6]|table|article|section)[\s>]/i;
+const MD_HEADING = /^#{1,6}[ \t]+\S/m;
+const MD_SETEXT = /^\S.*\n(=+|-+)[ \t]*$/m;
+const MD_OTHER = /^(```|~~~)|^\s*[-*+][ \t]+\S[\s\S]*\]\(|\[[^\]\n]+\]\([^)\s]+\)|^\|.*\|\s*$/m;
+
+/**
+ * Classifies a file from its first bytes. `filename` only breaks the tie
+ * between Markdown and plain text; it never makes bytes acceptable.
+ */
+export function sniffHead(head: Buffer, options: { final: boolean; filename?: string }): HeadVerdict {
+  if (head.length === 0) return { kind: 'unsupported', reason: 'the file is empty' };
+  // %PDF- may follow a little junk (the spec allows it within the first 1024 bytes).
+  const pdfAt = head.subarray(0, 1024).indexOf('%PDF-');
+  if (pdfAt >= 0) return { kind: 'pdf' };
+  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return { kind: 'zip' };
+  for (const [what, sig] of BINARY_SIGNATURES) {
+    if (startsWith(head, sig)) return { kind: 'unsupported', reason: `the file is ${what}` };
+  }
+  let body = head;
+  if (startsWith(body, [0xef, 0xbb, 0xbf])) body = body.subarray(3);
+  if (startsWith(body, [0xff, 0xfe]) || startsWith(body, [0xfe, 0xff])) {
+    return { kind: 'unsupported', reason: 'UTF-16 text is not supported; save the file as UTF-8' };
+  }
+  if (!looksLikeText(body, options.final)) return { kind: 'unsupported', reason: 'the file is binary data of an unsupported type' };
+  const text = body.toString('utf8');
+  if (HTML_START.test(text) || (HTML_ANY.test(text.slice(0, 1024)) && /^\s*</.test(text))) return { kind: 'text', mime: 'text/html' };
+  const name = options.filename?.toLowerCase() ?? '';
+  if (/\.(md|markdown|mdown|mkd)$/.test(name) || MD_HEADING.test(text) || MD_SETEXT.test(text) || MD_OTHER.test(text)) {
+    return { kind: 'text', mime: 'text/markdown' };
+  }
+  return { kind: 'text', mime: 'text/plain' };
+}
+
+/**
+ * Scans a zip stream for the entry name `word/document.xml` (it appears in a
+ * local file header and in the central directory), across chunk boundaries.
+ */
+export class ZipMarkerScanner {
+  private static readonly marker = Buffer.from('word/document.xml');
+  private tail = Buffer.alloc(0);
+  found = false;
+
+  push(chunk: Buffer): void {
+    if (this.found) return;
+    const window = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    if (window.includes(ZipMarkerScanner.marker)) {
+      this.found = true;
+      return;
+    }
+    const keep = ZipMarkerScanner.marker.length - 1;
+    this.tail = Buffer.from(window.subarray(Math.max(0, window.length - keep)));
+  }
+}
+
+/** Extensions that claim a specific binary format: the bytes must agree. */
+export function claimedBinaryType(filename: string | undefined): 'pdf' | 'docx' | undefined {
+  const name = filename?.toLowerCase() ?? '';
+  if (name.endsWith('.pdf')) return 'pdf';
+  if (name.endsWith('.docx')) return 'docx';
+  return undefined;
+}
+
+/** Sniffs a whole buffer (for tests, the CLI and re-checks). */
+export function sniffBuffer(buf: Buffer, filename?: string): { ok: true; mime: SupportedMime } | { ok: false; reason: string } {
+  const head = sniffHead(buf.subarray(0, SNIFF_BYTES), { final: buf.length <= SNIFF_BYTES, filename });
+  let mime: SupportedMime;
+  if (head.kind === 'unsupported') return { ok: false, reason: head.reason };
+  if (head.kind === 'pdf') mime = 'application/pdf';
+  else if (head.kind === 'zip') {
+    const scanner = new ZipMarkerScanner();
+    scanner.push(buf);
+    if (!scanner.found) return { ok: false, reason: 'the file is a zip archive but not a Word (DOCX) document' };
+    mime = DOCX_MIME;
+  } else mime = head.mime;
+  const claimed = claimedBinaryType(filename);
+  if (claimed === 'pdf' && mime !== 'application/pdf') return { ok: false, reason: 'the file is named .pdf but its content is not a PDF' };
+  if (claimed === 'docx' && mime !== DOCX_MIME) return { ok: false, reason: 'the file is named .docx but its content is not a Word document' };
+  return { ok: true, mime };
+}
