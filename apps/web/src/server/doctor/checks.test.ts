@@ -40,7 +40,7 @@ const compose: ComposeModel = {
 };
 
 const statuses = (rs: { status: string; title: string }[]) => rs.map((r) => `${r.status} ${r.title}`);
-const failing = (rs: { status: string }[]) => rs.filter((r) => r.status === 'fail');
+const failing = <T extends { status: string }>(rs: T[]) => rs.filter((r) => r.status === 'fail');
 
 describe('the .env file itself', () => {
   it('flags unparsable lines and a world-readable file', () => {

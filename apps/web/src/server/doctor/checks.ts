@@ -188,6 +188,15 @@ export function checkSecrets(env: Env, example: Env | undefined): CheckResult[] 
 
 // ------------------------------------------------------------ what the app will see
 
+const STAND_INS: Record<string, string> = {
+  DOMAIN: 'missing.invalid',
+  ADMIN_EMAIL: 'missing@missing.invalid',
+  ACME_EMAIL: 'missing@missing.invalid',
+  AUTH_SECRET: 'missing-missing-missing-missing-missing',
+  POSTGRES_PASSWORD: 'missing',
+  CADDY_BIND_IP: '192.0.2.1',
+};
+
 /**
  * Interpolates the web service's environment from the compose file with the
  * .env values and runs it through the app's own config validation, then
@@ -196,9 +205,14 @@ export function checkSecrets(env: Env, example: Env | undefined): CheckResult[] 
 export function checkAppConfig(env: Env, compose: ComposeModel): CheckResult[] {
   const template = compose.environments.web;
   if (!template) return [fail('web service found in the compose file', 'no services.web.environment', 'use the docker-compose.prod.yml shipped with Quarry')];
+  // Required variables that are missing were reported above; stand-ins let the
+  // rest of the configuration be validated in the same run.
+  const missing = compose.variables.filter((v) => v.required && nonEmpty(env, v.name) === undefined).map((v) => v.name);
+  const filled = new Map(env);
+  for (const name of missing) filled.set(name, STAND_INS[name] ?? 'missing');
   const appEnv: Record<string, string> = {};
   try {
-    for (const [k, v] of Object.entries(template)) appEnv[k] = interpolate(v, env);
+    for (const [k, v] of Object.entries(template)) appEnv[k] = interpolate(v, filled);
   } catch (error) {
     if (error instanceof InterpolationError) return [skip('web accepts its configuration', `not checked: ${error.variable} is missing (see above)`)];
     throw error;
@@ -206,10 +220,11 @@ export function checkAppConfig(env: Env, compose: ComposeModel): CheckResult[] {
   const out: CheckResult[] = [];
   try {
     const config = loadConfig(appEnv);
-    out.push(ok('web accepts its configuration', `storage ${config.storage.driver}, sign-up ${config.auth.signupMode}, AI ${config.ai.openai ? 'OpenAI-compatible' : 'offline'}`));
+    const summary = `storage ${config.storage.driver}, sign-up ${config.auth.signupMode}, AI ${config.ai.openai ? 'OpenAI-compatible' : 'offline'}`;
+    out.push(missing.length > 0 ? ok('web accepts the rest of its configuration', `${summary}, once ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} set`) : ok('web accepts its configuration', summary));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    out.push(fail('web accepts its configuration', `${error.variable} ${error.problem}`, error.fix));
+    if (!missing.includes(error.variable)) out.push(fail('web accepts its configuration', `${error.variable} ${error.problem}`, error.fix));
   }
   const domain = nonEmpty(env, 'DOMAIN');
   const publicUrl = appEnv.PUBLIC_URL;
@@ -242,12 +257,15 @@ export interface InterfaceAddress {
   family: 'IPv4' | 'IPv6';
 }
 
+/** Docker's and libvirt's bridges: addresses no DNS record should name. */
+const VIRTUAL_INTERFACE = /^(docker\d*|br-[0-9a-f]+|veth.*|virbr\d*)$/;
+
 export function checkBindAddress(ip: string | undefined, addresses: InterfaceAddress[]): CheckResult {
   const title = 'CADDY_BIND_IP is an address of this host';
   if (ip === undefined || !isIPv4(ip) || ip === '0.0.0.0') return skip(title, 'CADDY_BIND_IP is not a usable IPv4 address (see above)');
   const match = addresses.find((a) => a.address === ip);
   if (match) return ok(title, `${ip} on ${match.name}`);
-  const v4 = addresses.filter((a) => a.family === 'IPv4' && !a.address.startsWith('127.')).map((a) => `${a.address} (${a.name})`);
+  const v4 = addresses.filter((a) => a.family === 'IPv4' && !a.address.startsWith('127.') && !VIRTUAL_INTERFACE.test(a.name)).map((a) => `${a.address} (${a.name})`);
   return fail(title, `${ip} is not assigned to any interface; this host has ${v4.join(', ') || 'no non-loopback IPv4 address'}`, `set CADDY_BIND_IP to one of: ${v4.map((a) => a.split(' ')[0]).join(', ') || 'the public address shown by ip -4 addr'}`);
 }
 
@@ -337,8 +355,8 @@ export function checkDockerRoot(facts: DockerRootFacts): CheckResult {
   const encrypted = facts.deviceTypes?.includes('crypt') || facts.dmUuids?.some((u) => u.startsWith('CRYPT-'));
   const where = `${facts.rootDir} (from ${facts.via})${facts.source ? ` on ${facts.source}` : ''}`;
   if (encrypted) return ok(title, `${where}: dm-crypt`);
-  const found = facts.error ? `could not tell: ${facts.error}` : `${where}: ${facts.deviceTypes?.length ? `device chain ${facts.deviceTypes.join(' → ')}` : 'no dm-crypt device found'}`;
-  return warn(title, found, 'documents and the database would sit unencrypted on disk: move Docker\'s data root to a LUKS volume — docs/runbooks/luks.md');
+  const found = facts.error ? `could not tell: ${facts.error}` : `${where}: ${facts.deviceTypes?.length ? `device chain ${facts.deviceTypes.join(' → ')}, no dm-crypt` : 'no dm-crypt device found'}; the database and files would sit unencrypted on disk`;
+  return warn(title, found, "put Docker's data root on a LUKS volume: docs/runbooks/luks.md");
 }
 
 // ------------------------------------------------------------ online
