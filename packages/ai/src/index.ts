@@ -1,2 +1,3 @@
 export * from './types.js';
 export * from './embedders/index.js';
+export * from './chat/openai.js';
