@@ -75,7 +75,7 @@ esac
 ( cd "$WORK" && sha256sum --quiet -c SHA256SUMS ) || die "checksum mismatch: the backup is damaged"
 grep -q '"format": "quarry-backup/1"' "$WORK/manifest.json" || die "unknown backup format (manifest.json)"
 EXPECTED_ROWS=$(tr -d '\n' <"$WORK/manifest.json" | grep -o '"rows": {[^}]*}' | sed 's/"rows": {//; s/}$//; s/"//g; s/: /=/g; s/, / /g')
-log "backup verified: $(grep -o '"createdAt": "[^"]*"' "$WORK/manifest.json" | cut -d'"' -f4), app $(grep -o '"appVersion": "[^"]*"' "$WORK/manifest.json" | cut -d'"' -f4); rows: $EXPECTED_ROWS"
+log "backup verified: $(grep -o '"createdAt": "[^"]*"' "$WORK/manifest.json" | cut -d'"' -f4), app $(grep -o '"appVersion": "[^"]*"' "$WORK/manifest.json" | cut -d'"' -f4); rows:$EXPECTED_ROWS"
 
 # 2. The database must be empty, unless --force.
 compose up -d --wait postgres >/dev/null 2>&1 || die "could not start postgres (docker compose up -d --wait postgres)"
