@@ -43,7 +43,7 @@ export function App() {
     );
 
   if (!me.data) {
-    const publicPaths = ['/sign-in', '/sign-up', '/setup'];
+    const publicPaths = ['/sign-in', '/sign-up', '/signup', '/setup'];
     if (!publicPaths.includes(location) && !location.startsWith('/invite/')) {
       const next = location !== '/' ? `?next=${encodeURIComponent(location)}` : '';
       return <Redirect to={`/sign-in${next}`} replace />;

@@ -7,8 +7,11 @@ import {
   endpoints,
   type Answer,
   type AdminUser,
+  type ApiKey,
+  type CreatedApiKey,
   type AuditEvent,
   type AuthStatus,
+  type CreatedInvitation,
   type Invitation,
   type Me,
   type Member,
@@ -124,7 +127,7 @@ export interface SessionInfo {
 export const api = {
   authStatus: () => call<AuthStatus>(e.authStatus),
   me: () => call<Me>(e.me),
-  signUp: (body: { email: string; password: string; name: string; invitation?: string }) => call<unknown>(e.signUp, {}, { body }),
+  signUp: (body: { email: string; password: string; name: string; inviteToken?: string }) => call<unknown>(e.signUp, {}, { body }),
   signIn: (body: { email: string; password: string }) => call<unknown>(e.signIn, {}, { body }),
   signOut: () => call<unknown>(e.signOut, {}, { body: {} }),
   changePassword: (body: { currentPassword: string; newPassword: string; revokeOtherSessions: boolean }) =>
@@ -139,7 +142,7 @@ export const api = {
   deleteWorkspace: (ws: string) => call<void>(e.deleteWorkspace, { ws }),
   listMembers: (ws: string) => call<{ items: Member[] }>(e.listMembers, { ws }),
   addMember: (ws: string, email: string, role: WorkspaceRole) => call<Member>(e.addMember, { ws }, { body: { email, role } }),
-  updateMember: (ws: string, userId: string, role: WorkspaceRole) => call<Member>(e.updateMember, { ws, userId }, { body: { role } }),
+  updateMember: (ws: string, userId: string, role: WorkspaceRole) => call<{ userId: string; role: WorkspaceRole }>(e.updateMember, { ws, userId }, { body: { role } }),
   removeMember: (ws: string, userId: string) => call<void>(e.removeMember, { ws, userId }),
 
   listDocuments: (ws: string, cursor?: string) =>
@@ -152,14 +155,16 @@ export const api = {
 
   search: (ws: string, q: { q: string; mode: SearchMode; documentId?: string; cursor?: string; limit?: number }, signal?: AbortSignal) =>
     call<SearchResult>(e.search, { ws }, { query: { limit: 10, ...q }, signal }),
+  listApiKeys: () => call<Page<ApiKey>>(e.listApiKeys),
+  createApiKey: (name: string) => call<CreatedApiKey>(e.createApiKey, {}, { body: { name } }),
+  revokeApiKey: (id: string) => call<void>(e.revokeApiKey, { id }),
   getPassage: (ws: string, id: string) => call<Passage>(e.getPassage, { ws, id }),
   askUrl: (ws: string) => pathOf(e.ask.path, { ws }),
 
   adminUsers: (cursor?: string) => call<Page<AdminUser>>(e.adminUsers, {}, { query: { cursor, limit: 50 } }),
   adminUpdateUser: (id: string, body: { role?: string; banned?: boolean }) => call<AdminUser>(e.adminUpdateUser, { id }, { body }),
   adminInvitations: () => call<Page<Invitation>>(e.adminInvitations, {}, { query: { limit: 50 } }),
-  adminCreateInvitation: (body: { email?: string }) => call<Invitation>(e.adminCreateInvitation, {}, { body }),
-  adminRevokeInvitation: (id: string) => call<void>(e.adminRevokeInvitation, { id }),
+  adminCreateInvitation: (body: { email?: string }) => call<CreatedInvitation>(e.adminCreateInvitation, {}, { body }),
   adminAudit: (filters: { action?: string; actorId?: string; since?: string; until?: string; cursor?: string; limit?: number }) =>
     call<Page<AuditEvent>>(e.adminAudit, {}, { query: { limit: 25, ...filters } }),
   adminAuditExportUrl: (filters: { action?: string; actorId?: string; since?: string; until?: string }) =>

@@ -80,10 +80,10 @@ export const InvitationShape = obj({
   email: nullable(str),
   expiresAt: str,
   usedAt: nullable(str),
-  url: optional(str),
 });
+export const CreatedInvitationShape = obj({ id: str, email: nullable(str), expiresAt: str, url: str });
 export const AuditEventShape = obj({
-  id: str,
+  id: num,
   at: str,
   actorId: nullable(str),
   actorEmail: nullable(str),
@@ -97,7 +97,10 @@ export const AuditEventShape = obj({
 });
 
 /** What the sign-in screen needs before anyone is signed in: is this a first run, may people sign up? */
-export const AuthStatusShape = obj({ needsSetup: bool, signupMode: oneOf('open', 'invite', 'closed') });
+export const AuthStatusShape = obj({ needsAdmin: bool, signupMode: oneOf('open', 'invite', 'closed') });
+
+export const ApiKeyShape = obj({ id: str, name: str, prefix: str, createdAt: str, lastUsedAt: nullable(str) });
+export const CreatedApiKeyShape = obj({ id: str, name: str, prefix: str, createdAt: str, key: str });
 
 export const page = <S extends Shape>(item: S) => obj({ items: arrayOf(item), nextCursor: nullable(str) });
 
@@ -114,7 +117,7 @@ export interface Endpoint {
 const ep = <E extends Endpoint>(e: E) => e;
 
 export const endpoints = {
-  authStatus: ep({ method: 'GET', path: '/api/auth-status', response: AuthStatusShape, openapi: true }),
+  authStatus: ep({ method: 'GET', path: '/api/setup', response: AuthStatusShape, openapi: true }),
   me: ep({ method: 'GET', path: '/api/me', response: MeShape, openapi: true }),
   listWorkspaces: ep({ method: 'GET', path: '/api/workspaces', response: obj({ items: arrayOf(WorkspaceShape) }), openapi: true }),
   createWorkspace: ep({ method: 'POST', path: '/api/workspaces', response: WorkspaceShape, openapi: true }),
@@ -123,7 +126,7 @@ export const endpoints = {
   deleteWorkspace: ep({ method: 'DELETE', path: '/api/workspaces/{ws}', openapi: true }),
   listMembers: ep({ method: 'GET', path: '/api/workspaces/{ws}/members', response: obj({ items: arrayOf(MemberShape) }), openapi: true }),
   addMember: ep({ method: 'POST', path: '/api/workspaces/{ws}/members', response: MemberShape, openapi: true }),
-  updateMember: ep({ method: 'PATCH', path: '/api/workspaces/{ws}/members/{userId}', response: MemberShape, openapi: true }),
+  updateMember: ep({ method: 'PATCH', path: '/api/workspaces/{ws}/members/{userId}', response: obj({ userId: str, role: WorkspaceRoleShape }), openapi: true }),
   removeMember: ep({ method: 'DELETE', path: '/api/workspaces/{ws}/members/{userId}', openapi: true }),
 
   listDocuments: ep({ method: 'GET', path: '/api/workspaces/{ws}/documents', response: page(DocumentShape), openapi: true }),
@@ -140,8 +143,7 @@ export const endpoints = {
   adminUsers: ep({ method: 'GET', path: '/api/admin/users', response: page(AdminUserShape), openapi: true }),
   adminUpdateUser: ep({ method: 'PATCH', path: '/api/admin/users/{id}', response: AdminUserShape, openapi: true }),
   adminInvitations: ep({ method: 'GET', path: '/api/admin/invitations', response: page(InvitationShape), openapi: true }),
-  adminCreateInvitation: ep({ method: 'POST', path: '/api/admin/invitations', response: InvitationShape, openapi: true }),
-  adminRevokeInvitation: ep({ method: 'DELETE', path: '/api/admin/invitations/{id}', openapi: true }),
+  adminCreateInvitation: ep({ method: 'POST', path: '/api/admin/invitations', response: CreatedInvitationShape, openapi: true }),
   adminAudit: ep({ method: 'GET', path: '/api/admin/audit', response: page(AuditEventShape), openapi: true }),
   adminAuditExport: ep({ method: 'GET', path: '/api/admin/audit/export', openapi: true }),
 
@@ -151,9 +153,9 @@ export const endpoints = {
   changePassword: ep({ method: 'POST', path: '/api/auth/change-password', openapi: false }),
   listSessions: ep({ method: 'GET', path: '/api/auth/list-sessions', openapi: false }),
   revokeSession: ep({ method: 'POST', path: '/api/auth/revoke-session', openapi: false }),
-  createApiKey: ep({ method: 'POST', path: '/api/auth/api-key/create', openapi: false }),
-  listApiKeys: ep({ method: 'GET', path: '/api/auth/api-key/list', openapi: false }),
-  revokeApiKey: ep({ method: 'POST', path: '/api/auth/api-key/delete', openapi: false }),
+  listApiKeys: ep({ method: 'GET', path: '/api/account/api-keys', response: page(ApiKeyShape), openapi: true }),
+  createApiKey: ep({ method: 'POST', path: '/api/account/api-keys', response: CreatedApiKeyShape, openapi: true }),
+  revokeApiKey: ep({ method: 'DELETE', path: '/api/account/api-keys/{id}', openapi: true }),
 } satisfies Record<string, Endpoint>;
 
 export type AuthStatus = Infer<typeof AuthStatusShape>;
@@ -172,6 +174,9 @@ export type Citation = Infer<typeof CitationShape>;
 export type Answer = Infer<typeof AnswerShape>;
 export type AdminUser = Infer<typeof AdminUserShape>;
 export type Invitation = Infer<typeof InvitationShape>;
+export type CreatedInvitation = Infer<typeof CreatedInvitationShape>;
+export type ApiKey = Infer<typeof ApiKeyShape>;
+export type CreatedApiKey = Infer<typeof CreatedApiKeyShape>;
 export type AuditEvent = Infer<typeof AuditEventShape>;
 export interface Page<T> {
   items: T[];

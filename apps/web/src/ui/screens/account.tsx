@@ -2,7 +2,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client.js';
-import { apiKeys } from '../api/api-keys.js';
 import type { Me } from '../api/contract.js';
 import { ConfirmDialog, ErrorText, Field, PageTitle, Spinner, formatDate } from '../components/common.js';
 
@@ -118,12 +117,12 @@ function summarizeAgent(ua: string): string {
 
 function ApiKeys() {
   const queryClient = useQueryClient();
-  const keys = useQuery({ queryKey: ['api-keys'], queryFn: apiKeys.list });
+  const keys = useQuery({ queryKey: ['api-keys'], queryFn: api.listApiKeys });
   const [name, setName] = useState('');
   const [created, setCreated] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<{ id: string; name: string } | null>(null);
   const create = useMutation({
-    mutationFn: () => apiKeys.create(name.trim()),
+    mutationFn: () => api.createApiKey(name.trim()),
     onSuccess: async (key) => {
       setName('');
       setCreated(key.key);
@@ -131,7 +130,7 @@ function ApiKeys() {
     },
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => apiKeys.revoke(id),
+    mutationFn: (id: string) => api.revokeApiKey(id),
     onSuccess: async () => {
       setRevoking(null);
       await queryClient.invalidateQueries({ queryKey: ['api-keys'] });
@@ -164,18 +163,18 @@ function ApiKeys() {
       ) : null}
       {keys.isPending ? <Spinner label="Loading keys…" /> : null}
       <ErrorText error={keys.error} />
-      {keys.data?.length ? (
+      {keys.data?.items.length ? (
         <ul className="plain-list" aria-label="API keys">
-          {keys.data.map((k) => (
+          {keys.data.items.map((k) => (
             <li key={k.id} className="row-between">
               <div>
                 <div>{k.name || 'Unnamed key'}</div>
                 <div className="muted small">
-                  {k.start ? <span className="mono">{k.start}…</span> : null} created {formatDate(k.createdAt)}
-                  {k.lastRequest ? ` · last used ${formatDate(k.lastRequest)}` : ''}
+                  <span className="mono">{k.prefix}…</span> · created {formatDate(k.createdAt)}
+                  {k.lastUsedAt ? ` · last used ${formatDate(k.lastUsedAt)}` : ' · never used'}
                 </div>
               </div>
-              <button type="button" className="link-button danger-text" onClick={() => setRevoking({ id: k.id, name: k.name ?? '' })}>
+              <button type="button" className="link-button danger-text" onClick={() => setRevoking({ id: k.id, name: k.name })}>
                 Revoke
               </button>
             </li>

@@ -132,11 +132,10 @@ function Invitations() {
     mutationFn: () => api.adminCreateInvitation(email.trim() ? { email: email.trim() } : {}),
     onSuccess: async (inv) => {
       setEmail('');
-      setLink(inv.url ?? null);
+      setLink(inv.url);
       await refresh();
     },
   });
-  const revoke = useMutation({ mutationFn: (id: string) => api.adminRevokeInvitation(id), onSuccess: () => refresh() });
   return (
     <div className="card">
       <h2>Invite someone</h2>
@@ -174,7 +173,6 @@ function Invitations() {
       <h2>Invitations</h2>
       {invitations.isPending ? <Spinner label="Loading invitations…" /> : null}
       <ErrorText error={invitations.error} />
-      <ErrorText error={revoke.error} />
       {invitations.data && !invitations.data.items.length ? <p className="muted small">No invitations yet.</p> : null}
       {invitations.data?.items.length ? (
         <ul className="plain-list" aria-label="Invitations">
@@ -184,11 +182,9 @@ function Invitations() {
                 <div>{inv.email ?? 'Anyone with the link'}</div>
                 <div className="muted small">{inv.usedAt ? `Used ${formatDate(inv.usedAt)}` : `Expires ${formatDate(inv.expiresAt)}`}</div>
               </div>
-              {!inv.usedAt ? (
-                <button type="button" className="link-button danger-text" onClick={() => revoke.mutate(inv.id)} disabled={revoke.isPending}>
-                  Revoke
-                </button>
-              ) : null}
+              <span className={`status ${inv.usedAt ? 'status-ready' : new Date(inv.expiresAt) < new Date() ? 'status-failed' : 'status-queued'}`}>
+                {inv.usedAt ? 'Used' : new Date(inv.expiresAt) < new Date() ? 'Expired' : 'Open'}
+              </span>
             </li>
           ))}
         </ul>

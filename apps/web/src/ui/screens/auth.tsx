@@ -1,7 +1,7 @@
 /** Signed-out screens: first-run admin setup, sign in, sign up, accept an invitation. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { Link, Redirect, useLocation, useRoute } from 'wouter';
+import { Link, Redirect, useLocation, useRoute, useSearch } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import { ErrorText, Field, Spinner } from '../components/common.js';
 
@@ -13,7 +13,7 @@ function useAuthStatus() {
         return await api.authStatus();
       } catch (error) {
         // Older servers without the endpoint: assume an existing install with sign-in only.
-        if (error instanceof ApiError && error.status === 404) return { needsSetup: false, signupMode: 'invite' as const };
+        if (error instanceof ApiError && error.status === 404) return { needsAdmin: false, signupMode: 'invite' as const };
         throw error;
       }
     },
@@ -22,6 +22,7 @@ function useAuthStatus() {
 
 export function AuthScreen() {
   const [location] = useLocation();
+  const search = useSearch();
   const [, inviteParams] = useRoute('/invite/:token');
   const status = useAuthStatus();
 
@@ -30,14 +31,15 @@ export function AuthScreen() {
   }, []);
 
   if (status.isPending) return <Spinner label="Loading…" />;
-  const needsSetup = status.data?.needsSetup ?? false;
+  const needsSetup = status.data?.needsAdmin ?? false;
+  const invite = inviteParams?.token ?? new URLSearchParams(search).get('invite') ?? undefined;
   const signupMode = status.data?.signupMode ?? 'invite';
 
   let body;
   if (needsSetup && location !== '/setup') body = <Redirect to="/setup" replace />;
   else if (location === '/setup') body = needsSetup ? <SignUpForm kind="setup" /> : <Redirect to="/sign-in" replace />;
-  else if (inviteParams) body = <SignUpForm kind="invite" invitation={inviteParams.token} />;
-  else if (location === '/sign-up') body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
+  else if (invite) body = <SignUpForm kind="invite" invitation={invite} />;
+  else if (location === '/sign-up' || location === '/signup') body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
   else body = <SignInForm signupOpen={signupMode === 'open'} />;
 
   return (
@@ -111,7 +113,7 @@ function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; i
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const signUp = useMutation({
-    mutationFn: () => api.signUp({ name, email, password, ...(invitation ? { invitation } : {}) }),
+    mutationFn: () => api.signUp({ name, email, password, ...(invitation ? { inviteToken: invitation } : {}) }),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ['auth-status'] });
       await queryClient.invalidateQueries({ queryKey: ['me'] });

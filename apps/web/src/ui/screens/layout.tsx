@@ -35,7 +35,7 @@ export function Layout({ me, children }: { me: Me; children: ReactNode }) {
       </a>
       <header className="topbar">
         <div className="topbar-row">
-          <Link href="/" className="brand" aria-label="Quarry home">
+          <Link href="/" className="brand">
             <span className="brand-mark" aria-hidden="true">
               Q
             </span>
