@@ -1,0 +1,308 @@
+/**
+ * Documents: upload (streamed, size-limited, sniffed and hashed on the way to
+ * storage), list, get, download, delete, reindex, and the workspace cleanup
+ * hook. The row and the stored object stay consistent: the object is stored
+ * first and the row committed after; any failure in between deletes the
+ * object, and a crash in between leaves an object the orphan sweep removes.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { documents, jobs, type Database, type DocumentStatus } from '@quarry/db';
+import {
+  claimedBinaryType,
+  createJobQueue,
+  DOCX_MIME,
+  DOCUMENTS_PREFIX,
+  documentStorageKey,
+  SNIFF_BYTES,
+  sniffHead,
+  ZipMarkerScanner,
+  type SupportedMime,
+} from '@quarry/ingest';
+import type { ObjectStorage } from '@quarry/storage';
+import { badRequest, conflict, notFound, payloadTooLarge, unsupportedMediaType } from '../http/errors.js';
+
+export type DocumentRow = typeof documents.$inferSelect;
+
+export interface DocumentServiceDeps {
+  db: Database;
+  storage: ObjectStorage;
+  maxBytes: number;
+  maxAttempts: number;
+  /** Wakes an in-process worker after a job is queued. */
+  onQueued?: () => void;
+  onWarning?: (obj: object, msg: string) => void;
+}
+
+export interface UploadInput {
+  workspaceId: string;
+  userId: string;
+  filename: string;
+  stream: Readable;
+  /** Resolved once the whole multipart body has been read (fields may follow the file). */
+  title?: () => Promise<string | undefined>;
+}
+
+/** A file name safe to store and show: last path segment, no control or bidi characters. */
+export function safeFilename(name: string): string {
+  const base = name.normalize('NFC').split(/[/\\]/).pop() ?? '';
+  const clean = base
+    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '')
+    .replace(/\s+/g, ' ')
+    .replace(/^[.\s]+/, '')
+    .trim()
+    .slice(0, 200);
+  return clean || 'document';
+}
+
+/** `Content-Disposition: attachment` with an ASCII fallback and the exact name in RFC 5987 form. */
+export function attachmentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_').replace(/[;%]/g, '_');
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+export function presentDocument(d: DocumentRow) {
+  return {
+    id: d.id,
+    workspaceId: d.workspaceId,
+    title: d.title,
+    filename: d.filename,
+    mimeType: d.mimeType,
+    sizeBytes: d.sizeBytes,
+    sha256: d.sha256,
+    status: d.status,
+    error: d.error,
+    pageCount: d.pageCount,
+    passageCount: d.passageCount,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+class UploadTooLarge extends Error {}
+
+/** Reads until `SNIFF_BYTES` are buffered or the stream ends. */
+async function readHead(stream: Readable): Promise<{ head: Buffer; ended: boolean; rest: AsyncIterator<Buffer> }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // The rest of the body is read from this same iterator.
+  const rest = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  while (size < SNIFF_BYTES) {
+    const next = await rest.next();
+    if (next.done) return { head: Buffer.concat(chunks), ended: true, rest };
+    chunks.push(next.value);
+    size += next.value.length;
+  }
+  return { head: Buffer.concat(chunks), ended: false, rest };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e?.code === '23505' || e?.cause?.code === '23505';
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e?.code === '23503' || e?.cause?.code === '23503';
+}
+
+export function createDocumentService(deps: DocumentServiceDeps) {
+  const { db, storage } = deps;
+  const queue = createJobQueue(db, { defaultMaxAttempts: deps.maxAttempts });
+  const mb = Math.round(deps.maxBytes / 1048576);
+
+  async function find(workspaceId: string, id: string): Promise<DocumentRow> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('document');
+    const [row] = await db.select().from(documents).where(and(eq(documents.id, id), eq(documents.workspaceId, workspaceId)));
+    if (!row) throw notFound('document');
+    return row;
+  }
+
+  async function existingWithHash(workspaceId: string, sha256: string): Promise<string | undefined> {
+    const [row] = await db
+      .select({ id: documents.id })
+      .from(documents)
+      .where(and(eq(documents.workspaceId, workspaceId), eq(documents.sha256, sha256)));
+    return row?.id;
+  }
+
+  return {
+    queue,
+
+    async upload(input: UploadInput): Promise<DocumentRow> {
+      const filename = safeFilename(input.filename);
+      const source = input.stream;
+      const drain = () => {
+        source.resume();
+      };
+      const { head, ended, rest } = await readHead(source);
+      if (head.length === 0) throw badRequest('file: the file is empty (0 bytes).', 'empty_file', { field: 'file' });
+      if (head.length > deps.maxBytes) {
+        drain();
+        throw payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`);
+      }
+      const verdict = sniffHead(head, { final: ended, filename });
+      const claimed = claimedBinaryType(filename);
+      const rejectType = (reason: string) => {
+        drain();
+        return unsupportedMediaType(`Unsupported file: ${reason}. Quarry indexes PDF, Word (DOCX), HTML, Markdown and plain text.`);
+      };
+      if (verdict.kind === 'unsupported') throw rejectType(verdict.reason);
+      if (claimed === 'pdf' && verdict.kind !== 'pdf') throw rejectType('the file is named .pdf but its content is not a PDF');
+      if (claimed === 'docx' && verdict.kind !== 'zip') throw rejectType('the file is named .docx but its content is not a Word document');
+      let mime: SupportedMime = verdict.kind === 'pdf' ? 'application/pdf' : verdict.kind === 'zip' ? DOCX_MIME : verdict.mime;
+
+      // Everything after the head flows through: count, hash, check, store.
+      const hash = createHash('sha256');
+      const scanner = verdict.kind === 'zip' ? new ZipMarkerScanner() : undefined;
+      let size = 0;
+      let binaryInText = false;
+      const body = new PassThrough();
+      const take = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > deps.maxBytes) throw new UploadTooLarge();
+        hash.update(chunk);
+        scanner?.push(chunk);
+        if (verdict.kind === 'text' && chunk.includes(0)) binaryInText = true;
+        return body.write(chunk);
+      };
+      const pump = (async () => {
+        try {
+          if (!take(head)) await new Promise((r) => body.once('drain', r));
+          if (!ended) {
+            for (let next = await rest.next(); !next.done; next = await rest.next()) {
+              if (!take(next.value)) await new Promise((r) => body.once('drain', r));
+            }
+          }
+          if ((source as Readable & { truncated?: boolean }).truncated) throw new UploadTooLarge();
+          body.end();
+        } catch (error) {
+          body.destroy(error as Error);
+        }
+      })();
+
+      const documentId = randomUUID();
+      const storageKey = documentStorageKey(input.workspaceId, documentId);
+      try {
+        await storage.put(storageKey, body, { contentType: mime });
+        await pump;
+      } catch (error) {
+        await pump;
+        await storage.delete(storageKey).catch(() => {});
+        drain();
+        if (error instanceof UploadTooLarge || (error as Error).message?.includes('UploadTooLarge')) {
+          throw payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`);
+        }
+        throw error;
+      }
+      const discard = async (e: Error) => {
+        await storage.delete(storageKey).catch(() => {});
+        return e;
+      };
+      if (size > deps.maxBytes) throw await discard(payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`));
+      if (scanner && !scanner.found) throw await discard(rejectType('the file is a zip archive but not a Word (DOCX) document'));
+      if (binaryInText) throw await discard(rejectType('the file contains binary data'));
+      if (verdict.kind === 'text' && mime === 'text/plain' && /\.(md|markdown)$/i.test(filename)) mime = 'text/markdown';
+      const sha256 = hash.digest('hex');
+
+      const existing = await existingWithHash(input.workspaceId, sha256);
+      if (existing) {
+        throw await discard(conflict('The same file is already in this workspace.', { existingId: existing }, 'duplicate_document'));
+      }
+      const title = ((await input.title?.()) ?? '').trim().slice(0, 300) || filename;
+      try {
+        return await db.transaction(async (tx) => {
+          const [row] = await tx
+            .insert(documents)
+            .values({
+              id: documentId,
+              workspaceId: input.workspaceId,
+              title,
+              filename,
+              mimeType: mime,
+              sizeBytes: size,
+              sha256,
+              storageKey,
+              status: 'queued',
+              createdBy: input.userId,
+            })
+            .returning();
+          await queue.enqueue({ kind: 'ingest', payload: { documentId }, documentId }, tx as unknown as Database);
+          return row!;
+        });
+      } catch (error) {
+        await storage.delete(storageKey).catch(() => {});
+        if (isUniqueViolation(error)) {
+          const id = await existingWithHash(input.workspaceId, sha256);
+          throw conflict('The same file is already in this workspace.', { existingId: id }, 'duplicate_document');
+        }
+        if (isForeignKeyViolation(error)) throw notFound('workspace');
+        throw error;
+      } finally {
+        deps.onQueued?.();
+      }
+    },
+
+    async list(workspaceId: string, query: { status?: DocumentStatus; limit: number; after?: { at: string; id: string } }) {
+      const where = [eq(documents.workspaceId, workspaceId)];
+      if (query.status) where.push(eq(documents.status, query.status));
+      if (query.after) {
+        const at = new Date(query.after.at);
+        where.push(or(lt(documents.createdAt, at), and(eq(documents.createdAt, at), lt(documents.id, query.after.id)))!);
+      }
+      return db
+        .select()
+        .from(documents)
+        .where(and(...where))
+        .orderBy(desc(documents.createdAt), desc(documents.id))
+        .limit(query.limit + 1);
+    },
+
+    get: find,
+
+    async download(workspaceId: string, id: string) {
+      const row = await find(workspaceId, id);
+      const object = await storage.get(row.storageKey);
+      return { document: row, stream: object.stream, size: object.size };
+    },
+
+    /** Deletes the row (passages, vectors and jobs cascade), then the object. */
+    async remove(workspaceId: string, id: string): Promise<DocumentRow> {
+      const row = await find(workspaceId, id);
+      await db.delete(documents).where(and(eq(documents.id, row.id), eq(documents.workspaceId, workspaceId)));
+      await storage.delete(row.storageKey).catch((error: unknown) => {
+        // The orphan sweep removes it later; the document is gone either way.
+        deps.onWarning?.({ document: row.id, err: (error as Error).message }, 'stored file could not be deleted now');
+      });
+      return row;
+    },
+
+    async reindex(workspaceId: string, id: string): Promise<DocumentRow> {
+      const row = await find(workspaceId, id);
+      const updated = await db.transaction(async (tx) => {
+        const pending = await tx
+          .select({ id: jobs.id })
+          .from(jobs)
+          .where(and(eq(jobs.documentId, row.id), inArray(jobs.status, ['queued', 'running'])));
+        if (pending.length === 0) {
+          await tx.delete(jobs).where(eq(jobs.documentId, row.id));
+          await queue.enqueue({ kind: 'ingest', payload: { documentId: row.id }, documentId: row.id }, tx as unknown as Database);
+        }
+        const [u] = await tx.update(documents).set({ status: 'queued', error: null, updatedAt: new Date() }).where(eq(documents.id, row.id)).returning();
+        return u!;
+      });
+      deps.onQueued?.();
+      return updated;
+    },
+
+    /** Workspace deletion: every stored file of the workspace (rows cascade in the database). */
+    async deleteWorkspaceFiles(workspaceId: string): Promise<number> {
+      if (!/^[0-9a-f-]{36}$/i.test(workspaceId)) return 0;
+      return storage.deletePrefix(`${DOCUMENTS_PREFIX}${workspaceId}/`);
+    },
+  };
+}
+
+export type DocumentService = ReturnType<typeof createDocumentService>;
