@@ -1,0 +1,173 @@
+/**
+ * Answers: retrieve the best passages of the workspace, then either stream a
+ * generated answer from the configured chat model (citing passages as [n]) or,
+ * with no model, compose an extractive one from the passages' best sentences.
+ * Either way the caller sees the same events: `citations`, `delta`…, then
+ * `done` — or `error`, which always ends the sequence.
+ */
+import type { ChatProvider } from '@quarry/ai';
+import type { RetrievedPassage, SearchService } from '../service.js';
+import { excerpt } from '../snippets.js';
+import { SearchInputError } from '../types.js';
+import { extractSentences, type ExtractiveOptions } from './extractive.js';
+import { buildAnswerPrompt, NO_ANSWER_SENTENCE } from './prompt.js';
+
+export const ANSWER_LIMITS = { maxQuestionChars: 2_000, defaultTopK: 6, maxTopK: 12, maxAnswerTokens: 800 } as const;
+
+export interface Citation {
+  n: number;
+  documentId: string;
+  documentTitle: string;
+  passageId: string;
+  page: number | null;
+  /** Plain text (not HTML) from the passage. */
+  quote: string;
+}
+
+export interface AnswerResult {
+  answer: string;
+  citations: Citation[];
+  mode: 'generated' | 'extractive';
+  /** The chat model that wrote the answer; null for extractive answers. */
+  model: string | null;
+}
+
+export interface AnswerFailure {
+  error: { code: string; message: string };
+}
+
+export type AnswerEvent =
+  | { event: 'citations'; data: Citation[] }
+  | { event: 'delta'; data: { text: string } }
+  | { event: 'done'; data: AnswerResult }
+  | { event: 'error'; data: AnswerFailure };
+
+export interface AskRequest {
+  workspaceId: string;
+  question: string;
+  documentIds?: string[];
+  topK?: number;
+}
+
+export interface PreparedAnswer {
+  /** The events of this answer; ends after `done` or `error`. */
+  events(signal?: AbortSignal): AsyncGenerator<AnswerEvent>;
+}
+
+export interface AnswerServiceDeps {
+  search: SearchService;
+  /** The configured chat model; without one, answers are extractive. */
+  chat?: ChatProvider;
+  extractive?: ExtractiveOptions;
+}
+
+export interface AnswerService {
+  /** Validates and retrieves (errors here are the caller's or the database's); the answer itself comes from `events()`. */
+  prepare(request: AskRequest): Promise<PreparedAnswer>;
+  /** Runs an answer to completion; resolves to the `done` object or rejects with AnswerError. */
+  answer(request: AskRequest, signal?: AbortSignal): Promise<AnswerResult>;
+}
+
+export class AnswerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AnswerError';
+  }
+}
+
+const NO_PASSAGES = 'No passages in this workspace match the question, so there is nothing to answer from.';
+
+export function createAnswerService(deps: AnswerServiceDeps): AnswerService {
+  const service: AnswerService = {
+    async prepare(request) {
+      const question = (request.question ?? '').replace(/\s+/g, ' ').trim();
+      if (question === '') throw new SearchInputError('question', 'question: ask something');
+      if (question.length > ANSWER_LIMITS.maxQuestionChars) {
+        throw new SearchInputError('question', `question: at most ${ANSWER_LIMITS.maxQuestionChars} characters`);
+      }
+      const topK = request.topK ?? ANSWER_LIMITS.defaultTopK;
+      if (!Number.isInteger(topK) || topK < 1 || topK > ANSWER_LIMITS.maxTopK) {
+        throw new SearchInputError('topK', `topK: a whole number from 1 to ${ANSWER_LIMITS.maxTopK}`);
+      }
+      const passages = await deps.search.retrieve({
+        workspaceId: request.workspaceId,
+        query: question.slice(0, 1000),
+        mode: 'hybrid',
+        topK,
+        ...(request.documentIds !== undefined && request.documentIds.length > 0 ? { documentIds: request.documentIds } : {}),
+      });
+      return { events: (signal) => (deps.chat ? generated(deps.chat, question, passages, signal) : extractive(question, passages, deps.extractive)) };
+    },
+
+    async answer(request, signal) {
+      const prepared = await service.prepare(request);
+      for await (const event of prepared.events(signal)) {
+        if (event.event === 'done') return event.data;
+        if (event.event === 'error') throw new AnswerError(event.data.error.code, event.data.error.message);
+      }
+      throw new AnswerError('answer_incomplete', 'The answer ended without a result.');
+    },
+  };
+  return service;
+}
+
+function citationsOf(passages: RetrievedPassage[], quotes: Map<number, string> = new Map()): Citation[] {
+  return passages.map((p, i) => ({
+    n: i + 1,
+    documentId: p.documentId,
+    documentTitle: p.documentTitle,
+    passageId: p.passageId,
+    page: p.page,
+    quote: quotes.get(i + 1) ?? excerpt(p.text, 300),
+  }));
+}
+
+async function* extractive(question: string, passages: RetrievedPassage[], options?: ExtractiveOptions): AsyncGenerator<AnswerEvent> {
+  const sentences = extractSentences(question, passages, options);
+  const quotes = new Map<number, string>();
+  for (const s of sentences) if (!quotes.has(s.n)) quotes.set(s.n, s.sentence);
+  const citations = citationsOf(passages, quotes);
+  yield { event: 'citations', data: citations };
+  const pieces =
+    passages.length === 0
+      ? [NO_PASSAGES]
+      : sentences.length === 0
+        ? [`${NO_ANSWER_SENTENCE} The closest passages are listed as sources.`]
+        : sentences.map((s, i) => `${i === 0 ? '' : ' '}${s.sentence} [${s.n}]`);
+  for (const text of pieces) yield { event: 'delta', data: { text } };
+  yield { event: 'done', data: { answer: pieces.join(''), citations, mode: 'extractive', model: null } };
+}
+
+async function* generated(chat: ChatProvider, question: string, passages: RetrievedPassage[], signal?: AbortSignal): AsyncGenerator<AnswerEvent> {
+  const citations = citationsOf(passages);
+  yield { event: 'citations', data: citations };
+  if (passages.length === 0) {
+    // Nothing to ground an answer in: do not let the model improvise one.
+    yield { event: 'delta', data: { text: NO_PASSAGES } };
+    yield { event: 'done', data: { answer: NO_PASSAGES, citations, mode: 'generated', model: chat.model } };
+    return;
+  }
+  const { messages } = buildAnswerPrompt(question, passages);
+  let answer = '';
+  try {
+    for await (const text of chat.stream(messages, { signal, maxTokens: ANSWER_LIMITS.maxAnswerTokens })) {
+      answer += text;
+      yield { event: 'delta', data: { text } };
+    }
+  } catch (error) {
+    if (signal?.aborted) return;
+    yield {
+      event: 'error',
+      data: { error: { code: 'answer_failed', message: `The chat model could not answer: ${(error as Error).message}`.slice(0, 300) } },
+    };
+    return;
+  }
+  if (answer.trim() === '') {
+    yield { event: 'error', data: { error: { code: 'answer_failed', message: 'The chat model returned an empty answer.' } } };
+    return;
+  }
+  yield { event: 'done', data: { answer, citations, mode: 'generated', model: chat.model } };
+}
