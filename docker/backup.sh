@@ -21,7 +21,7 @@
 #   BACKUP_KEEP_DAYS       delete quarry-*.tar* older than this many days (default 14; 0 keeps all)
 #   BACKUP_AGE_RECIPIENT   encrypt to this age public key (age1…); needs `age` on the host
 #   BACKUP_GPG_RECIPIENT   or encrypt to this key of the host's gpg keyring (key id or e-mail)
-#   COMPOSE_FILE           default: docker-compose.prod.yml beside this script
+#   COMPOSE_FILE           default: docker-compose.prod.yml beside this script (a:b for overrides)
 #   ENV_FILE               default: .env beside this script
 #   COMPOSE_PROJECT_NAME   default: the compose file's `name:` (quarry)
 # Exit status is non-zero on any failure; a partial backup is never left behind.
@@ -30,6 +30,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 COMPOSE_FILE="${COMPOSE_FILE:-$HERE/docker-compose.prod.yml}"
 ENV_FILE="${ENV_FILE:-$HERE/.env}"
+# Several files (e.g. the PostgreSQL 18 override of docs/runbooks/upgrade.md) are
+# separated by ':', as in compose's own COMPOSE_FILE.
+IFS=: read -ra COMPOSE_FILES <<<"$COMPOSE_FILE"
 BACKUP_DIR="${BACKUP_DIR:-/var/backups/quarry}"
 BACKUP_KEEP_DAYS="${BACKUP_KEEP_DAYS:-14}"
 AGE_RECIPIENT="${BACKUP_AGE_RECIPIENT:-}"
@@ -39,7 +42,8 @@ log() { printf '[backup %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 compose() {
-  local args=(-f "$COMPOSE_FILE")
+  local args=() f
+  for f in "${COMPOSE_FILES[@]}"; do args+=(-f "$f"); done
   [ -f "$ENV_FILE" ] && args+=(--env-file "$ENV_FILE")
   [ -n "${COMPOSE_PROJECT_NAME:-}" ] && args+=(-p "$COMPOSE_PROJECT_NAME")
   docker compose "${args[@]}" "$@"
@@ -53,7 +57,7 @@ case "${1:-}" in
   *) die "unknown argument '$1' (configuration is by environment variables; see --help)" ;;
 esac
 
-[ -f "$COMPOSE_FILE" ] || die "compose file not found: $COMPOSE_FILE"
+for f in "${COMPOSE_FILES[@]}"; do [ -f "$f" ] || die "compose file not found: $f"; done
 [[ "$BACKUP_KEEP_DAYS" =~ ^[0-9]+$ ]] || die "BACKUP_KEEP_DAYS must be a number of days, got '$BACKUP_KEEP_DAYS'"
 [ -z "$AGE_RECIPIENT" ] || [ -z "$GPG_RECIPIENT" ] || die "set BACKUP_AGE_RECIPIENT or BACKUP_GPG_RECIPIENT, not both"
 [ -z "$AGE_RECIPIENT" ] || command -v age >/dev/null || die "BACKUP_AGE_RECIPIENT is set but age is not installed (apt-get install age)"

@@ -15,7 +15,7 @@
 #
 # Environment (all optional):
 #   AGE_IDENTITY           age identity file for .age backups (default ~/.config/age/quarry-backup.key)
-#   COMPOSE_FILE           default: docker-compose.prod.yml beside this script
+#   COMPOSE_FILE           default: docker-compose.prod.yml beside this script (a:b for overrides)
 #   ENV_FILE               default: .env beside this script
 #   COMPOSE_PROJECT_NAME   default: the compose file's `name:` (quarry)
 # gpg backups are decrypted with the host's gpg keyring.
@@ -24,13 +24,17 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 COMPOSE_FILE="${COMPOSE_FILE:-$HERE/docker-compose.prod.yml}"
 ENV_FILE="${ENV_FILE:-$HERE/.env}"
+# Several files (e.g. the PostgreSQL 18 override of docs/runbooks/upgrade.md) are
+# separated by ':', as in compose's own COMPOSE_FILE.
+IFS=: read -ra COMPOSE_FILES <<<"$COMPOSE_FILE"
 AGE_IDENTITY="${AGE_IDENTITY:-$HOME/.config/age/quarry-backup.key}"
 
 log() { printf '[restore %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 compose() {
-  local args=(-f "$COMPOSE_FILE")
+  local args=() f
+  for f in "${COMPOSE_FILES[@]}"; do args+=(-f "$f"); done
   [ -f "$ENV_FILE" ] && args+=(--env-file "$ENV_FILE")
   [ -n "${COMPOSE_PROJECT_NAME:-}" ] && args+=(-p "$COMPOSE_PROJECT_NAME")
   docker compose "${args[@]}" "$@"
@@ -54,7 +58,7 @@ for arg in "$@"; do
 done
 [ -n "$FILE" ] || die "usage: restore.sh [--force] <backup file>"
 [ -f "$FILE" ] || die "no such file: $FILE"
-[ -f "$COMPOSE_FILE" ] || die "compose file not found: $COMPOSE_FILE"
+for f in "${COMPOSE_FILES[@]}"; do [ -f "$f" ] || die "compose file not found: $f"; done
 
 umask 077
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/quarry-restore.XXXXXX")
