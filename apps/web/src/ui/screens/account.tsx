@@ -78,6 +78,7 @@ function PasswordForm() {
 function Sessions() {
   const queryClient = useQueryClient();
   const sessions = useQuery({ queryKey: ['sessions'], queryFn: api.listSessions });
+  const current = useQuery({ queryKey: ['session'], queryFn: api.getSession });
   const revoke = useMutation({
     mutationFn: (token: string) => api.revokeSession(token),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['sessions'] }),
@@ -93,14 +94,19 @@ function Sessions() {
           {sessions.data.map((s) => (
             <li key={s.id} className="row-between">
               <div>
-                <div className="small">{s.userAgent ? summarizeAgent(s.userAgent) : 'Unknown device'}</div>
+                <div className="small">
+                  {s.userAgent ? summarizeAgent(s.userAgent) : 'Unknown device'}
+                  {current.data?.session.id === s.id ? <span className="badge subtle"> This session</span> : null}
+                </div>
                 <div className="muted small">
                   {s.ipAddress ? `${s.ipAddress} · ` : ''}signed in {formatDate(s.createdAt)} · expires {formatDate(s.expiresAt)}
                 </div>
               </div>
-              <button type="button" className="link-button danger-text" onClick={() => revoke.mutate(s.token)} disabled={revoke.isPending}>
-                Revoke
-              </button>
+              {current.data?.session.id !== s.id ? (
+                <button type="button" className="link-button danger-text" onClick={() => revoke.mutate(s.token)} disabled={revoke.isPending}>
+                  Revoke
+                </button>
+              ) : null}
             </li>
           ))}
         </ul>

@@ -3,7 +3,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, Redirect, useLocation, useRoute, useSearch } from 'wouter';
 import { ApiError, api } from '../api/client.js';
-import { ErrorText, Field, Spinner } from '../components/common.js';
+import type { Me } from '../api/contract.js';
+import { ErrorText, Field, PageTitle, Spinner } from '../components/common.js';
 
 function useAuthStatus() {
   return useQuery({
@@ -159,5 +160,26 @@ function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; i
         </p>
       ) : null}
     </form>
+  );
+}
+
+/** An invitation link opened while signed in: say so instead of silently dropping it. */
+export function SignedInInvitation({ me }: { me: Me }) {
+  const queryClient = useQueryClient();
+  const signOut = useMutation({ mutationFn: api.signOut, onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }) });
+  return (
+    <section className="narrow">
+      <PageTitle>Invitation</PageTitle>
+      <p>
+        You are signed in as <strong>{me.user.email}</strong>. An invitation creates a new account: sign out first to use it.
+      </p>
+      <ErrorText error={signOut.error} />
+      <div className="row-end">
+        <Link href="/">Stay signed in</Link>
+        <button type="button" className="primary" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+          Sign out and use the invitation
+        </button>
+      </div>
+    </section>
   );
 }
