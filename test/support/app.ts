@@ -11,7 +11,7 @@ import { createHttpApp } from '../../apps/web/src/server/http/app.js';
 import { listen, type Listening } from '../../apps/web/src/server/http/listen.js';
 import { mountApi, type RouteGroup } from '../../apps/web/src/server/http/routes/index.js';
 import { createLogger } from '../../apps/web/src/server/logger.js';
-import { startRuntime, type Runtime } from '../../apps/web/src/server/runtime.js';
+import { startRuntime, type Runtime, type RuntimeOptions } from '../../apps/web/src/server/runtime.js';
 import { freshTarget } from './databases.js';
 import { copyPgliteTemplate } from './pglite-template.js';
 import { freePort } from './process.js';
@@ -33,6 +33,7 @@ export interface TestAppOptions {
   /** Reuse the data of a stopped app (restart). */
   reuse?: { dataDir: string; databaseUrl?: string };
   extraRoutes?: RouteGroup[];
+  runtime?: RuntimeOptions;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp & { databaseUrl?: string }> {
@@ -57,10 +58,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const logger = createLogger({ level: 'silent', pretty: false });
-  const runtime = await startRuntime(config, logger);
+  const runtime = await startRuntime(config, logger, options.runtime);
   const app = createHttpApp({
     logger,
-    health: { pingDatabase: () => runtime.database.ping(), storage: async () => ({ ok: true, driver: 'fs' }), queue: async () => undefined },
+    health: { pingDatabase: () => runtime.database.ping(), storage: () => runtime.storage.check(), queue: () => runtime.worker.queue.counts(5_000) },
     mount: mountApi(runtime.services, options.extraRoutes),
   });
   const server: Listening = await listen(app.fetch, { host: '127.0.0.1', port, shutdownTimeoutMs: 2000 });

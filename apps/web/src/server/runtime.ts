@@ -4,7 +4,10 @@
  * order matters: the DATA_DIR lock and migrations come before anything serves.
  */
 import type { Config } from '@quarry/config';
+import { createEmbedder, type Embedder } from '@quarry/ai';
 import { openDatabase, runMigrations, type DatabaseHandle } from '@quarry/db';
+import { IngestWorker } from '@quarry/ingest';
+import { assertDurableFileStorage, createStorage, type ObjectStorage } from '@quarry/storage';
 import type { Logger } from './logger.js';
 import { createServices, type Services } from './services/index.js';
 
@@ -13,10 +16,22 @@ export interface Runtime {
   logger: Logger;
   database: DatabaseHandle;
   services: Services;
+  storage: ObjectStorage;
+  embedder: Embedder;
+  /** The ingest worker (claims jobs unless INGEST_CONCURRENCY=0; always owns queue counts). */
+  worker: IngestWorker;
   close(): Promise<void>;
 }
 
-export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** Ingest options for tests and benchmarks (lease, poll, back-off). */
+  ingest?: Partial<Pick<ConstructorParameters<typeof IngestWorker>[0], 'leaseMs' | 'pollMs' | 'retryBaseMs' | 'extractLimits' | 'onIngested'>>;
+  embedderTuning?: Parameters<typeof createEmbedder>[1];
+}
+
+export async function startRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
+  // Files must never land in a container's writable layer (throws with the fix).
+  assertDurableFileStorage({ production: config.production, storage: config.storage, dataDir: config.dataDir });
   const database = await openDatabase(config.database);
   try {
     const started = performance.now();
@@ -29,12 +44,44 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     await database.close();
     throw error;
   }
-  const services = createServices(config, database.db);
+  const storage = createStorage(config.storage);
+  let worker: IngestWorker | undefined;
+  const services = createServices(config, database.db, { storage, onDocumentQueued: () => worker?.notify() });
+  let embedder: Embedder;
+  try {
+    embedder = await createEmbedder(config.ai, options.embedderTuning);
+    worker = new IngestWorker({
+      db: database.db,
+      driver: database.kind,
+      storage,
+      embedder,
+      logger,
+      concurrency: config.ingest.concurrency,
+      maxAttempts: config.ingest.maxAttempts,
+      timeoutMs: config.ingest.timeoutMs,
+      chunkTokens: config.ingest.chunkTokens,
+      chunkOverlap: config.ingest.chunkOverlap,
+      language: config.search.language,
+      maxBytes: config.uploads.maxBytes,
+      ...options.ingest,
+    });
+    await worker.start();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const ingestWorker = worker;
   return {
     config,
     logger,
     database,
     services,
-    close: () => database.close(),
+    storage,
+    embedder,
+    worker: ingestWorker,
+    close: async () => {
+      await ingestWorker.stop(Math.min(5_000, config.shutdownTimeoutMs));
+      await database.close();
+    },
   };
 }

@@ -20,8 +20,8 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     mount: mountApi(runtime.services),
     health: {
       pingDatabase: () => runtime.database.ping(1_500),
-      storage: async () => ({ ok: true, driver: config.storage.driver }),
-      queue: async () => undefined,
+      storage: () => runtime.storage.check(),
+      queue: () => runtime.worker.queue.counts(5_000),
     },
   });
   const http = await listen(app.fetch, { host: config.host, port: config.port, shutdownTimeoutMs: config.shutdownTimeoutMs });

@@ -4,12 +4,14 @@
  */
 import type { Config } from '@quarry/config';
 import type { Database } from '@quarry/db';
+import type { ObjectStorage } from '@quarry/storage';
 import { createAuth, type Auth } from '../auth/better-auth.js';
 import { createTrustedProxyList } from '../auth/client-ip.js';
 import { createAttemptLimiter } from '../auth/rate-limit.js';
 import { resolveAuthSecret } from '../auth/secret.js';
 import { createApiKeyService } from './api-keys.js';
 import { createAuditLog } from './audit.js';
+import { createDocumentService } from './documents.js';
 import { createInvitationService } from './invitations.js';
 import { createUserService } from './users.js';
 import { createWorkspaceService, type WorkspaceCleanup } from './workspaces.js';
@@ -26,10 +28,28 @@ export function trustedOrigins(config: Config): string[] {
   return [...origins];
 }
 
-export function createServices(config: Config, db: Database, options: { workspaceCleanups?: WorkspaceCleanup[] } = {}) {
+export interface ServiceOptions {
+  workspaceCleanups?: WorkspaceCleanup[];
+  /** Where document files live (config.storage's adapter). */
+  storage: ObjectStorage;
+  /** Wakes the in-process ingest worker after a document is queued. */
+  onDocumentQueued?: () => void;
+}
+
+export function createServices(config: Config, db: Database, options: ServiceOptions) {
   const audit = createAuditLog(db);
   const users = createUserService(db, config.auth.adminEmail);
   const workspaceCleanups: WorkspaceCleanup[] = [...(options.workspaceCleanups ?? [])];
+  const documents = createDocumentService({
+    db,
+    storage: options.storage,
+    maxBytes: config.uploads.maxBytes,
+    maxAttempts: config.ingest.maxAttempts,
+    onQueued: () => options.onDocumentQueued?.(),
+  });
+  workspaceCleanups.push(async (workspaceId) => {
+    await documents.deleteWorkspaceFiles(workspaceId);
+  });
   const workspaces = createWorkspaceService(db, workspaceCleanups);
   const origins = trustedOrigins(config);
   const auth: Auth = createAuth({
@@ -52,6 +72,8 @@ export function createServices(config: Config, db: Database, options: { workspac
     audit,
     users,
     workspaces,
+    documents,
+    storage: options.storage,
     /** Later layers (documents) register what must be removed with a workspace. */
     workspaceCleanups,
     apiKeys: createApiKeyService(db),

@@ -10,12 +10,13 @@ import type { Services } from '../../services/index.js';
 import { registerAccountRoutes } from './account.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerAuthRoutes } from './auth.js';
+import { registerDocumentRoutes } from './documents.js';
 import { registerMeRoutes } from './me.js';
 import { registerWorkspaceRoutes } from './workspaces.js';
 
 export type RouteGroup = (app: OpenAPIHono<AppEnv>, services: Services) => void;
 
-const routeGroups: RouteGroup[] = [registerAuthRoutes, registerMeRoutes, registerWorkspaceRoutes, registerAccountRoutes, registerAdminRoutes];
+const routeGroups: RouteGroup[] = [registerAuthRoutes, registerMeRoutes, registerWorkspaceRoutes, registerDocumentRoutes, registerAccountRoutes, registerAdminRoutes];
 
 export function mountApi(services: Services, extra: RouteGroup[] = []) {
   return (app: OpenAPIHono<AppEnv>) => {

@@ -1,0 +1,201 @@
+/**
+ * Documents in a workspace: upload, list, get, download, delete, reindex.
+ * Each handler: parse → authorize (one function) → call the service → audit →
+ * present. The upload body is streamed, so its route is documented in the
+ * OpenAPI registry but handled without the (buffering) body validator.
+ */
+import { Readable } from 'node:stream';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../context.js';
+import { payloadTooLarge } from '../errors.js';
+import { parseUpload } from '../multipart.js';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
+import { authorizeWorkspace } from '../../services/authorization.js';
+import { attachmentDisposition, presentDocument } from '../../services/documents.js';
+import type { Services } from '../../services/index.js';
+import { actorOf, meta } from './workspaces.js';
+
+const Status = z.enum(['queued', 'processing', 'ready', 'failed']);
+const WsParams = z.object({ ws: z.string().openapi({ param: { name: 'ws', in: 'path' } }) });
+const DocParams = WsParams.extend({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
+const Document = z
+  .object({
+    id: z.string(),
+    workspaceId: z.string(),
+    title: z.string(),
+    filename: z.string(),
+    mimeType: z.string(),
+    sizeBytes: z.number(),
+    sha256: z.string(),
+    status: Status,
+    error: z.string().nullable(),
+    pageCount: z.number().nullable(),
+    passageCount: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Document');
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const Cursor = z.object({ at: z.string(), id: z.string() });
+
+export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
+  const { db, documents, audit, config } = services;
+  const base = '/api/workspaces/{ws}/documents';
+
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: base,
+    tags: ['documents'],
+    summary: 'Upload a document (editor)',
+    request: {
+      params: WsParams,
+      body: {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: z.object({ file: z.string().openapi({ format: 'binary' }), title: z.string().max(300).optional() }),
+          },
+        },
+      },
+    },
+    responses: {
+      202: { description: 'Stored and queued for indexing', content: json(Document) },
+      400: { description: 'No file, or a 0-byte file' },
+      409: { description: 'The same bytes are already in the workspace (`existingId`)' },
+      413: { description: 'Larger than MAX_UPLOAD_MB' },
+      415: { description: 'Not PDF, DOCX, HTML, Markdown or plain text (judged by content)' },
+    },
+  });
+  app.post('/api/workspaces/:ws/documents', async (c) => {
+    const user = c.get('user')!;
+    const access = await authorizeWorkspace(db, user.id, c.req.param('ws'), 'editor');
+    const declared = Number(c.req.header('content-length'));
+    // Multipart framing adds a little; anything far beyond the limit is refused unread.
+    if (Number.isFinite(declared) && declared > config.uploads.maxBytes + 64 * 1024) {
+      throw payloadTooLarge(`Files are limited to ${config.uploads.maxMb} MB (MAX_UPLOAD_MB).`);
+    }
+    const upload = await parseUpload(c.req.raw, { maxFileBytes: config.uploads.maxBytes });
+    const row = await documents.upload({
+      workspaceId: access.workspaceId,
+      userId: user.id,
+      filename: upload.filename,
+      stream: upload.stream,
+      title: async () => (await upload.fields()).title,
+    });
+    await audit.record(
+      {
+        action: 'document.uploaded',
+        outcome: 'success',
+        actor: actorOf(c),
+        targetType: 'document',
+        targetId: row.id,
+        details: { workspaceId: access.workspaceId, sizeBytes: row.sizeBytes, mimeType: row.mimeType, sha256: row.sha256 },
+      },
+      meta(c),
+    );
+    return c.json(presentDocument(row), 202);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: base,
+      tags: ['documents'],
+      request: { params: WsParams, query: PageQuery.extend({ status: Status.optional() }) },
+      responses: { 200: { description: 'Documents, newest first', content: json(z.object({ items: z.array(Document), nextCursor: z.string().nullable() })) } },
+    }),
+    async (c) => {
+      const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'viewer');
+      const q = c.req.valid('query');
+      const rows = await documents.list(access.workspaceId, { status: q.status, limit: q.limit, after: decodeCursor(q.cursor, Cursor) });
+      const page = pageOf(rows, q.limit, (last) => ({ at: last.createdAt.toISOString(), id: last.id }));
+      return c.json({ items: page.items.map(presentDocument), nextCursor: page.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: `${base}/{id}`,
+      tags: ['documents'],
+      request: { params: DocParams },
+      responses: { 200: { description: 'The document with its indexing status', content: json(Document) } },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const access = await authorizeWorkspace(db, c.get('user')!.id, p.ws, 'viewer');
+      return c.json(presentDocument(await documents.get(access.workspaceId, p.id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: `${base}/{id}/file`,
+      tags: ['documents'],
+      request: { params: DocParams },
+      responses: { 200: { description: 'The original bytes, as an attachment', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } } },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const access = await authorizeWorkspace(db, c.get('user')!.id, p.ws, 'viewer');
+      const file = await documents.download(access.workspaceId, p.id);
+      await audit.record(
+        { action: 'document.downloaded', outcome: 'success', actor: actorOf(c), targetType: 'document', targetId: file.document.id, details: { workspaceId: access.workspaceId } },
+        meta(c),
+      );
+      return new Response(Readable.toWeb(file.stream) as unknown as ReadableStream, {
+        status: 200,
+        headers: {
+          'content-type': file.document.mimeType,
+          'content-length': String(file.size),
+          'content-disposition': attachmentDisposition(file.document.filename),
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'private, no-store',
+          'content-security-policy': "default-src 'none'; sandbox",
+        },
+      }) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: `${base}/{id}`,
+      tags: ['documents'],
+      request: { params: DocParams },
+      responses: { 204: { description: 'Deleted: the file, passages and embeddings are gone' } },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const access = await authorizeWorkspace(db, c.get('user')!.id, p.ws, 'editor');
+      const row = await documents.remove(access.workspaceId, p.id);
+      await audit.record(
+        { action: 'document.deleted', outcome: 'success', actor: actorOf(c), targetType: 'document', targetId: row.id, details: { workspaceId: access.workspaceId, filename: row.filename } },
+        meta(c),
+      );
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: `${base}/{id}/reindex`,
+      tags: ['documents'],
+      request: { params: DocParams },
+      responses: { 202: { description: 'Queued for indexing again', content: json(Document) } },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const access = await authorizeWorkspace(db, c.get('user')!.id, p.ws, 'editor');
+      const row = await documents.reindex(access.workspaceId, p.id);
+      await audit.record(
+        { action: 'document.reindexed', outcome: 'success', actor: actorOf(c), targetType: 'document', targetId: row.id, details: { workspaceId: access.workspaceId } },
+        meta(c),
+      );
+      return c.json(presentDocument(row), 202);
+    },
+  );
+}
