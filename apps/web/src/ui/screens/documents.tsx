@@ -23,6 +23,13 @@ interface UploadItem {
 }
 
 const PARALLEL_UPLOADS = 3;
+
+/** A 409 names the document that already has these bytes (top level or inside `error`). */
+function existingIdOf(body: Record<string, unknown> | undefined): string | undefined {
+  const inner = body?.error as Record<string, unknown> | undefined;
+  const id = body?.existingId ?? inner?.existingId;
+  return typeof id === 'string' ? id : undefined;
+}
 const inFlight = (d: QuarryDocument) => d.status === 'queued' || d.status === 'processing';
 
 export function useDocuments(ws: string) {
@@ -82,7 +89,7 @@ function Uploader({ ws }: { ws: string }) {
             update(item.key, { state: 'done', progress: 1, documentId: accepted.id });
           } catch (error) {
             const duplicate = error instanceof ApiError && error.status === 409;
-            const existingId = duplicate && typeof error.body?.existingId === 'string' ? error.body.existingId : undefined;
+            const existingId = duplicate ? existingIdOf(error.body) : undefined;
             update(item.key, { state: 'failed', error: errorMessage(error), documentId: existingId });
           }
           void queryClient.invalidateQueries({ queryKey: ['documents', ws] });
