@@ -13,7 +13,7 @@ const dataDir = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-describe('quarry serve', () => {
+describe('quarry serve', { timeout: 180_000 }, () => {
   it('starts on an empty DATA_DIR, restarts on the same one, and a second process on it refuses', async () => {
     const DATA_DIR = dataDir();
     const first = await startQuarry({ DATA_DIR });
@@ -54,5 +54,25 @@ describe('quarry serve', () => {
     const twice = await runQuarry(['migrate'], { DATA_DIR });
     expect(twice.code).toBe(0);
     expect(twice.output).toContain('0 applied');
+  });
+
+  it('quarry admin create makes an admin who can sign in with the printed one-time password', async () => {
+    const DATA_DIR = dataDir();
+    const created = await runQuarry(['admin', 'create', '--email', 'root@example.com'], { DATA_DIR, LOG_LEVEL: 'warn' });
+    expect(created.code).toBe(0);
+    const password = /One-time password[^:]*: (\S+)/.exec(created.output)?.[1];
+    expect(password).toBeDefined();
+    const server = await startQuarry({ DATA_DIR });
+    try {
+      const signIn = await fetch(`${server.url}/api/auth/sign-in/email`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: server.url },
+        body: JSON.stringify({ email: 'root@example.com', password }),
+      });
+      expect(signIn.status).toBe(200);
+      expect((await signIn.json()).user.role).toBe('admin');
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig } from '@quarry/config';
 import { DataDirLockedError, openDatabase, runMigrations } from '@quarry/db';
+import { runAdminCommand } from './admin-command.js';
 import { runDoctor } from './doctor/index.js';
 import { createLogger } from './logger.js';
 import { serve } from './serve.js';
@@ -14,6 +15,7 @@ const usage = `Usage: quarry [command]
 Commands:
   serve      run the web server (default)
   migrate    apply database migrations and exit
+  admin      admin create --email <e-mail> [--name <name>] [--password-stdin]
   doctor     check docker/.env and this host before the first \`docker compose up\` (--env, --online)
   help       show this help`;
 
@@ -41,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'admin':
+      return runAdminCommand(argv.slice(1), config, logger);
     default:
       console.error(`quarry: unknown command "${command}"\n\n${usage}`);
       return 2;
