@@ -27,12 +27,17 @@ RUN npm run build \
  && test -f apps/web/dist/server/cli.js
 
 # ---- prod-deps: production dependencies only ---------------------------------
-# --omit=peer as well: npm otherwise keeps dev tools (vite, vitest, drizzle-kit,
-# react-dom...) that prod packages list as optional peers, ~60 MB of them.
+# --omit=optional as well: dev tools that a production package lists as an
+# optional peer (better-auth -> vitest, vite, drizzle-kit, react-dom...) are
+# "devOptional" in the lockfile and survive --omit=dev alone. Today the only
+# optional-only packages outside those tools are fsevents (macOS) and
+# pg-cloudflare (Workers). A future dependency with a native optional binary
+# would need this revisited; the smoke test in the runtime stage catches a
+# missing statically imported package.
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY --from=manifests /out/ ./
-RUN npm ci --omit=dev --omit=peer --no-audit --no-fund \
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && npm cache clean --force
 
 # ---- runtime -----------------------------------------------------------------

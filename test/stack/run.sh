@@ -112,8 +112,10 @@ check_ports
 check_networks
 check_https
 check_ui_headers
-check_persistence
 check_crash_recovery
+check_persistence
+log "docker compose down -v (the stack is done; the DB suite uses its own container)"
+bounded 120 compose down -v --timeout 10 >/dev/null 2>&1
 check_db_suite
 
 print_results

@@ -374,8 +374,15 @@ check_db_suite() {
     -c "CREATE EXTENSION IF NOT EXISTS vector; SELECT current_setting('server_version') || ' + pgvector ' || extversion FROM pg_extension WHERE extname = 'vector';" 2>&1 | tail -1)
   log "running the test suite with TEST_DATABASE_URL (PostgreSQL $versions on 127.0.0.1:$port)"
   local t0 rc=0 args=()
-  # Optional narrowing, e.g. QUARRY_STACK_DB_TESTS="packages/db apps/web"
-  read -r -a args <<<"${QUARRY_STACK_DB_TESTS:-}"
+  # The test files that use TEST_DATABASE_URL (directly or through
+  # test/support/databases.ts); QUARRY_STACK_DB_TESTS overrides ("all" = whole suite).
+  if [ -n "${QUARRY_STACK_DB_TESTS:-}" ]; then
+    [ "$QUARRY_STACK_DB_TESTS" = all ] || read -r -a args <<<"$QUARRY_STACK_DB_TESTS"
+  else
+    mapfile -t args < <(cd "$ROOT" && grep -rlE --include='*.test.ts' --include='*.test.tsx' --exclude-dir=node_modules \
+      'TEST_DATABASE_URL|support/databases' apps packages test 2>/dev/null | sort)
+  fi
+  log "test files: ${args[*]:-all}"
   t0=$(now_ms)
   (cd "$ROOT" && TEST_DATABASE_URL="$url" bounded 900 npx vitest run "${args[@]}" >"$WORK/db-suite.log" 2>&1) || rc=$?
   local summary
@@ -384,7 +391,7 @@ check_db_suite() {
   used=$(docker exec "$DBTEST_CONTAINER" psql -X -t -A -U quarry -d postgres \
     -c "SELECT coalesce(sum(xact_commit), 0) FROM pg_stat_database WHERE datname NOT IN ('postgres', 'template0', 'template1');" 2>/dev/null)
   if [ $rc -eq 0 ]; then
-    pass "test suite against PostgreSQL $versions" "$summary; $used transactions committed ($(secs_since_ms "$t0")s)"
+    pass "test suite against PostgreSQL $versions" "${#args[@]} files: $summary; $used transactions committed ($(secs_since_ms "$t0")s)"
   else
     tail -60 "$WORK/db-suite.log" | sed 's/\x1b\[[0-9;]*m//g' >&2
     fail "test suite against PostgreSQL $versions" "exit $rc: ${summary:-see log above}"
@@ -398,6 +405,10 @@ image_figures() {
   for img in "$WEB_IMAGE" "$POSTGRES_STANDIN" "$NODE_STANDIN" "$CADDY_STANDIN"; do
     figure "image $img" "$(docker image inspect -f '{{.Size}}' "$img" 2>/dev/null | awk '{printf "%.0f MB", $1/1e6}')"
   done
+  local web base
+  web=$(docker image inspect -f '{{.Size}}' "$WEB_IMAGE" 2>/dev/null || echo 0)
+  base=$(docker image inspect -f '{{.Size}}' "$NODE_STANDIN" 2>/dev/null || echo 0)
+  figure "web image above its Node base" "$(( (web - base) / 1000000 )) MB (production node_modules + dist + wget)"
 }
 
 print_results() {
