@@ -10,8 +10,8 @@ import { startTestApp, TestClient, type TestApp } from '../../../test/support/ap
 type MinRole = 'viewer' | 'editor' | 'owner';
 interface RouteCase {
   method: string;
-  path: (ids: { ws: string; ownerId: string; viewerId: string }) => string;
-  body?: unknown;
+  path: (ids: { ws: string; ownerId: string; viewerId: string; doc: string }) => string;
+  body?: unknown | (() => unknown);
   min: MinRole;
 }
 
@@ -22,9 +22,23 @@ export const workspaceRoutes: RouteCase[] = [
   { method: 'POST', path: ({ ws }) => `/api/workspaces/${ws}/members`, body: { email: 'someone@example.com', role: 'viewer' }, min: 'owner' },
   { method: 'PATCH', path: ({ ws, ownerId }) => `/api/workspaces/${ws}/members/${ownerId}`, body: { role: 'viewer' }, min: 'owner' },
   { method: 'DELETE', path: ({ ws, ownerId }) => `/api/workspaces/${ws}/members/${ownerId}`, min: 'owner' },
+  { method: 'GET', path: ({ ws }) => `/api/workspaces/${ws}/documents`, min: 'viewer' },
+  { method: 'POST', path: ({ ws }) => `/api/workspaces/${ws}/documents`, body: () => upload('denied.md', '# Denied\n\nA viewer cannot add this.'), min: 'editor' },
+  { method: 'GET', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}`, min: 'viewer' },
+  { method: 'GET', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}/file`, min: 'viewer' },
+  { method: 'POST', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}/reindex`, min: 'editor' },
+  { method: 'DELETE', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}`, min: 'editor' },
   // Destructive last: deleting the workspace.
   { method: 'DELETE', path: ({ ws }) => `/api/workspaces/${ws}`, min: 'owner' },
 ];
+
+function upload(name: string, text: string) {
+  const form = new FormData();
+  form.append('file', new Blob([text], { type: 'text/markdown' }), name);
+  return form;
+}
+
+const bodyOf = (route: RouteCase) => (typeof route.body === 'function' ? route.body() : route.body);
 
 describe('workspace isolation matrix', () => {
   let app: TestApp;
@@ -32,7 +46,7 @@ describe('workspace isolation matrix', () => {
   let viewerClient: TestClient;
   let strangerClient: TestClient;
   let strangerKey: string;
-  let ids: { ws: string; ownerId: string; viewerId: string };
+  let ids: { ws: string; ownerId: string; viewerId: string; doc: string };
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -44,27 +58,29 @@ describe('workspace isolation matrix', () => {
     await strangerClient.signUp('stranger@example.com');
     const ws = await ownerClient.json('POST', '/api/workspaces', { name: 'Private' }, 201);
     await ownerClient.json('POST', `/api/workspaces/${ws.id}/members`, { email: 'viewer@example.com', role: 'viewer' }, 201);
-    ids = { ws: ws.id, ownerId: o.user.id, viewerId: v.user.id };
+    const doc = await ownerClient.json('POST', `/api/workspaces/${ws.id}/documents`, upload('secret.md', '# Secret plans\n\nOnly members may read this.'), 202);
+    ids = { ws: ws.id, ownerId: o.user.id, viewerId: v.user.id, doc: doc.id };
     strangerKey = (await strangerClient.json('POST', '/api/account/api-keys', { name: 'k' }, 201)).key;
   });
   afterAll(() => app.dispose());
 
-  it.each(workspaceRoutes.map((r) => [`${r.method} ${r.path({ ws: ':ws', ownerId: ':owner', viewerId: ':viewer' })}`, r] as const))(
+  it.each(workspaceRoutes.map((r) => [`${r.method} ${r.path({ ws: ':ws', ownerId: ':owner', viewerId: ':viewer', doc: ':doc' })}`, r] as const))(
     '%s: non-member 404, API key of another user 404, viewer 403 when above viewer',
     async (_name, route) => {
       const path = route.path(ids);
-      const asStranger = await strangerClient.request(route.method, path, route.body);
+      const asStranger = await strangerClient.request(route.method, path, bodyOf(route));
       expect(asStranger.status).toBe(404);
       expect((await asStranger.json()).error.code).toBe('not_found');
 
+      const body = bodyOf(route);
       const viaKey = await fetch(`${app.url}${path}`, {
         method: route.method,
-        headers: { 'x-api-key': strangerKey, 'content-type': 'application/json' },
-        body: route.body ? JSON.stringify(route.body) : undefined,
+        headers: { 'x-api-key': strangerKey, ...(body instanceof FormData || body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body instanceof FormData ? body : body !== undefined ? JSON.stringify(body) : undefined,
       });
       expect(viaKey.status).toBe(404);
 
-      const asViewer = await viewerClient.request(route.method, path, route.body);
+      const asViewer = await viewerClient.request(route.method, path, bodyOf(route));
       if (route.min === 'viewer') expect(asViewer.status).toBeLessThan(400);
       else expect(asViewer.status).toBe(403);
 
