@@ -26,6 +26,7 @@ export function parseUpload(request: Request, options: { maxFileBytes: number; f
   try {
     parser = busboy({
       headers: { 'content-type': contentType },
+      defParamCharset: 'utf8',
       // One byte over the limit is enough to know it is too large.
       limits: { files: 1, fileSize: options.maxFileBytes + 1, fields: 10, fieldSize: 4096, parts: 20 },
     });

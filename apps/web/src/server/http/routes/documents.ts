@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
-import { payloadTooLarge } from '../errors.js';
+import { AppError, payloadTooLarge } from '../errors.js';
+import { errorBody } from '../middleware/error-handler.js';
 import { parseUpload } from '../multipart.js';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
 import { authorizeWorkspace } from '../../services/authorization.js';
@@ -76,13 +77,22 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
       throw payloadTooLarge(`Files are limited to ${config.uploads.maxMb} MB (MAX_UPLOAD_MB).`);
     }
     const upload = await parseUpload(c.req.raw, { maxFileBytes: config.uploads.maxBytes });
-    const row = await documents.upload({
-      workspaceId: access.workspaceId,
-      userId: user.id,
-      filename: upload.filename,
-      stream: upload.stream,
-      title: async () => (await upload.fields()).title,
-    });
+    let row;
+    try {
+      row = await documents.upload({
+        workspaceId: access.workspaceId,
+        userId: user.id,
+        filename: upload.filename,
+        stream: upload.stream,
+        title: async () => (await upload.fields()).title,
+      });
+    } catch (error) {
+      // API.md: a duplicate answers `{ error, existingId }` — existingId at the top level.
+      if (error instanceof AppError && error.code === 'duplicate_document') {
+        return c.json({ ...errorBody(c, error.code, error.message, error.extra), existingId: error.extra.existingId }, 409);
+      }
+      throw error;
+    }
     await audit.record(
       {
         action: 'document.uploaded',
