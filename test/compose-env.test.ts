@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { configVariables } from '../packages/config/src/index.ts';
+import { configVariables } from '@quarry/config';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -56,7 +56,12 @@ function requiredVariables(text: string): Set<string> {
 function strings(node: unknown, out: string[] = []): string[] {
   if (typeof node === 'string') out.push(node);
   else if (Array.isArray(node)) for (const v of node) strings(v, out);
-  else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) (out.push(k), strings(v, out));
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      out.push(k);
+      strings(v, out);
+    }
+  }
   return out;
 }
 
@@ -77,6 +82,12 @@ function documented(text: string): Map<string, string> {
   }
   return docs;
 }
+
+// The running stack is proven by `npm run test:stack` (test/stack/run.sh), which
+// needs a Docker engine and several minutes; CI runs it after `npm test`.
+console.info(
+  '[quarry tests] docker stack: static checks only here; `npm run test:stack` brings the real compose stack up (CI runs it).',
+);
 
 const composeVars = interpolatedVariables(strings(compose).join('\n'));
 const docs = documented(envExample);
@@ -110,7 +121,13 @@ describe('docker/.env.example documents exactly what the compose file reads', ()
   });
 
   it('ships no values for secrets and only documentation addresses', () => {
-    for (const secret of ['POSTGRES_PASSWORD', 'AUTH_SECRET', 'HETZNER_API_TOKEN', 'R2_SECRET_ACCESS_KEY', 'OPENAI_API_KEY']) {
+    for (const secret of [
+      'POSTGRES_PASSWORD',
+      'AUTH_SECRET',
+      'HETZNER_API_TOKEN',
+      'R2_SECRET_ACCESS_KEY',
+      'OPENAI_API_KEY',
+    ]) {
       expect(envExample).toMatch(new RegExp(`^${secret}=$`, 'm'));
     }
     const ips = [...envExample.matchAll(/\b(\d{1,3}(?:\.\d{1,3}){3})\b/g)].map((m) => m[1]!);
