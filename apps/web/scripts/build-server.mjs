@@ -14,7 +14,8 @@ rmSync(`${web}dist/server`, { recursive: true, force: true });
 rmSync(`${web}dist/migrations`, { recursive: true, force: true });
 
 await build({
-  entryPoints: { cli: `${web}src/server/cli.ts` },
+  // The extraction thread is its own entry: packages/ingest/src/extract/isolated.ts looks for it beside cli.js.
+  entryPoints: { cli: `${web}src/server/cli.ts`, 'extract-worker': `${root}packages/ingest/src/extract/worker-entry.ts` },
   outdir: `${web}dist/server`,
   bundle: true,
   platform: 'node',

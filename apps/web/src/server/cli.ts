@@ -9,12 +9,14 @@ import { runAdminCommand } from './admin-command.js';
 import { runDoctor } from './doctor/index.js';
 import { createLogger } from './logger.js';
 import { serve } from './serve.js';
+import { runWorker } from './worker-command.js';
 
 const usage = `Usage: quarry [command]
 
 Commands:
   serve      run the web server (default)
   migrate    apply database migrations and exit
+  worker     run the ingest worker alone (PostgreSQL; pair with INGEST_CONCURRENCY=0 on serve)
   admin      admin create --email <e-mail> [--name <name>] [--password-stdin]
   doctor     check docker/.env and this host before the first \`docker compose up\` (--env, --online)
   help       show this help`;
@@ -43,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'worker':
+      return runWorker(config, logger);
     case 'admin':
       return runAdminCommand(argv.slice(1), config, logger);
     default:
