@@ -18,6 +18,17 @@ function resolve(doc: OpenApiDoc, schema: JsonSchema | undefined): JsonSchema | 
     const name = (s.$ref as string).replace('#/components/schemas/', '');
     s = doc.components?.schemas?.[name];
   }
+  // allOf (how `.extend()` of a named schema comes out): merge the parts' properties and required lists.
+  if (s && Array.isArray(s.allOf)) {
+    const parts = (s.allOf as JsonSchema[]).map((p) => resolve(doc, p) ?? {});
+    const { allOf: _allOf, ...rest } = s;
+    return {
+      type: 'object',
+      ...rest,
+      properties: Object.assign({}, ...parts.map((p) => p.properties ?? {}), rest.properties ?? {}),
+      required: [...parts.flatMap((p) => (p.required as string[] | undefined) ?? []), ...((rest.required as string[] | undefined) ?? [])],
+    };
+  }
   return s;
 }
 

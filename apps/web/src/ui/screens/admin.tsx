@@ -63,7 +63,7 @@ function Users({ me }: { me: Me }) {
   if (users.isPending) return <Spinner label="Loading users…" />;
   if (users.isError) return <ErrorText error={users.error} />;
   return (
-    <div className="card table-wrap">
+    <div className="card table-wrap" role="region" aria-label="Users" tabIndex={0}>
       <table>
         <caption className="visually-hidden">Users</caption>
         <thead>
@@ -242,7 +242,7 @@ function Audit() {
       <ErrorText error={events.error} />
       {events.data ? (
         <>
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label="Audit events" tabIndex={0}>
             <table className="audit">
               <caption className="visually-hidden">Audit events</caption>
               <thead>
@@ -260,7 +260,9 @@ function Audit() {
                   <tr key={ev.id}>
                     <td className="small nowrap">{formatDate(ev.at)}</td>
                     <td className="small">{ev.actorEmail ?? ev.actorId ?? '—'}</td>
-                    <td className="mono small">{ev.action}</td>
+                    <td className="mono small" data-testid="audit-action">
+                      {ev.action}
+                    </td>
                     <td className="small">{ev.targetType ? `${ev.targetType} ${ev.targetId ?? ''}` : '—'}</td>
                     <td>
                       <span className={`status ${ev.outcome === 'success' ? 'status-ready' : 'status-failed'}`}>{ev.outcome}</span>

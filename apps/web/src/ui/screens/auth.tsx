@@ -113,9 +113,11 @@ function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; i
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [, navigate] = useLocation();
   const signUp = useMutation({
     mutationFn: () => api.signUp({ name, email, password, ...(invitation ? { inviteToken: invitation } : {}) }),
     onSuccess: async () => {
+      navigate('/', { replace: true });
       await queryClient.invalidateQueries({ queryKey: ['auth-status'] });
       await queryClient.invalidateQueries({ queryKey: ['me'] });
     },
