@@ -143,7 +143,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         drain();
         throw payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`);
       }
-      const verdict = sniffHead(head, { final: ended, filename });
+      // Judge by the first bytes only (a first chunk may be much larger).
+      const verdict = sniffHead(head.subarray(0, SNIFF_BYTES), { final: ended && head.length <= SNIFF_BYTES, filename });
       const claimed = claimedBinaryType(filename);
       const rejectType = (reason: string) => {
         drain();
