@@ -2,17 +2,23 @@
  * Routes and the session gate: signed-out visitors see the auth screens (or the
  * first-run admin setup); signed-in users get the workspace shell.
  */
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { Redirect, Route, Switch, useLocation } from 'wouter';
 import { ApiError, api } from './api/client.js';
 import { ErrorText, Spinner } from './components/common.js';
 import { AccountScreen } from './screens/account.js';
 import { AdminScreen } from './screens/admin.js';
-import { AuthScreen, SignedInInvitation } from './screens/auth.js';
+import { AuthScreen, SignedInInvitation, authStatusQuery } from './screens/auth.js';
 import { Layout } from './screens/layout.js';
 import { NewWorkspaceScreen, NotFoundScreen, WorkspaceRoutes } from './screens/workspace.js';
 
 export function useMe() {
+  const queryClient = useQueryClient();
+  // Signed-out visitors need the setup state next; ask for it alongside /api/me, not after.
+  useEffect(() => {
+    void queryClient.prefetchQuery(authStatusQuery);
+  }, [queryClient]);
   return useQuery({
     queryKey: ['me'],
     queryFn: async () => {

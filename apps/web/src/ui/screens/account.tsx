@@ -26,7 +26,8 @@ function PasswordForm() {
   const [revokeOthers, setRevokeOthers] = useState(true);
   const queryClient = useQueryClient();
   const change = useMutation({
-    mutationFn: () => api.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers }),
+    mutationFn: () =>
+      api.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers }),
     onSuccess: () => {
       setCurrent('');
       setNext('');
@@ -43,7 +44,16 @@ function PasswordForm() {
     >
       <h2>Change password</h2>
       <Field label="Current password">
-        {(id) => <input id={id} type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />}
+        {(id) => (
+          <input
+            id={id}
+            type="password"
+            autoComplete="current-password"
+            required
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+          />
+        )}
       </Field>
       <Field label="New password" hint="At least 10 characters.">
         {(id, hint) => (
@@ -60,7 +70,8 @@ function PasswordForm() {
         )}
       </Field>
       <label className="checkbox">
-        <input type="checkbox" checked={revokeOthers} onChange={(e) => setRevokeOthers(e.target.checked)} /> Sign out my other sessions
+        <input type="checkbox" checked={revokeOthers} onChange={(e) => setRevokeOthers(e.target.checked)} /> Sign out my
+        other sessions
       </label>
       <ErrorText error={change.error} />
       {change.isSuccess ? (
@@ -99,11 +110,17 @@ function Sessions() {
                   {current.data?.session.id === s.id ? <span className="badge subtle"> This session</span> : null}
                 </div>
                 <div className="muted small">
-                  {s.ipAddress ? `${s.ipAddress} · ` : ''}signed in {formatDate(s.createdAt)} · expires {formatDate(s.expiresAt)}
+                  {s.ipAddress ? `${s.ipAddress} · ` : ''}signed in {formatDate(s.createdAt)} · expires{' '}
+                  {formatDate(s.expiresAt)}
                 </div>
               </div>
               {current.data?.session.id !== s.id ? (
-                <button type="button" className="link-button danger-text" onClick={() => revoke.mutate(s.token)} disabled={revoke.isPending}>
+                <button
+                  type="button"
+                  className="link-button danger-text"
+                  onClick={() => revoke.mutate(s.token)}
+                  disabled={revoke.isPending}
+                >
                   Revoke
                 </button>
               ) : null}
@@ -180,7 +197,11 @@ function ApiKeys() {
                   {k.lastUsedAt ? ` · last used ${formatDate(k.lastUsedAt)}` : ' · never used'}
                 </div>
               </div>
-              <button type="button" className="link-button danger-text" onClick={() => setRevoking({ id: k.id, name: k.name })}>
+              <button
+                type="button"
+                className="link-button danger-text"
+                onClick={() => setRevoking({ id: k.id, name: k.name })}
+              >
                 Revoke
               </button>
             </li>
@@ -196,7 +217,18 @@ function ApiKeys() {
         }}
       >
         <div className="inline-form">
-          <Field label="Key name">{(id) => <input id={id} required maxLength={64} value={name} placeholder="e.g. nightly import" onChange={(e) => setName(e.target.value)} />}</Field>
+          <Field label="Key name">
+            {(id) => (
+              <input
+                id={id}
+                required
+                maxLength={64}
+                value={name}
+                placeholder="e.g. nightly import"
+                onChange={(e) => setName(e.target.value)}
+              />
+            )}
+          </Field>
           <button type="submit" disabled={create.isPending}>
             {create.isPending ? 'Creating…' : 'Create key'}
           </button>

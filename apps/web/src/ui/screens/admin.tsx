@@ -32,7 +32,12 @@ export function AdminScreen({ me }: { me: Me }) {
             onClick={() => setParams({ tab: t.id })}
             onKeyDown={(e) => {
               const i = tabs.findIndex((x) => x.id === tab);
-              const next = e.key === 'ArrowRight' ? tabs[(i + 1) % tabs.length] : e.key === 'ArrowLeft' ? tabs[(i + tabs.length - 1) % tabs.length] : undefined;
+              const next =
+                e.key === 'ArrowRight'
+                  ? tabs[(i + 1) % tabs.length]
+                  : e.key === 'ArrowLeft'
+                    ? tabs[(i + tabs.length - 1) % tabs.length]
+                    : undefined;
               if (next) {
                 setParams({ tab: next.id });
                 requestAnimationFrame(() => document.getElementById(`tab-${next.id}`)?.focus());
@@ -55,7 +60,8 @@ function Users({ me }: { me: Me }) {
   const users = useQuery({ queryKey: ['admin', 'users'], queryFn: () => api.adminUsers() });
   const [rowError, setRowError] = useState<{ id: string; error: unknown } | null>(null);
   const update = useMutation({
-    mutationFn: (v: { id: string; role?: string; banned?: boolean }) => api.adminUpdateUser(v.id, { role: v.role, banned: v.banned }),
+    mutationFn: (v: { id: string; role?: string; banned?: boolean }) =>
+      api.adminUpdateUser(v.id, { role: v.role, banned: v.banned }),
     onMutate: () => setRowError(null),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['admin', 'users'] }),
     onError: (error, v) => setRowError({ id: v.id, error }),
@@ -99,7 +105,11 @@ function Users({ me }: { me: Me }) {
                   </select>
                 </td>
                 <td>
-                  {u.banned ? <span className="status status-failed">Banned</span> : <span className="status status-ready">Active</span>}{' '}
+                  {u.banned ? (
+                    <span className="status status-failed">Banned</span>
+                  ) : (
+                    <span className="status status-ready">Active</span>
+                  )}{' '}
                   {!self ? (
                     <button
                       type="button"
@@ -139,7 +149,9 @@ function Invitations() {
   return (
     <div className="card">
       <h2>Invite someone</h2>
-      <p className="muted small">An invitation link works once and expires. Hand it over yourself; Quarry sends no e-mail.</p>
+      <p className="muted small">
+        An invitation link works once and expires. Hand it over yourself; Quarry sends no e-mail.
+      </p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -147,7 +159,9 @@ function Invitations() {
         }}
       >
         <div className="inline-form">
-          <Field label="Email (optional)">{(id) => <input id={id} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />}</Field>
+          <Field label="Email (optional)">
+            {(id) => <input id={id} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />}
+          </Field>
           <button type="submit" className="primary" disabled={create.isPending}>
             {create.isPending ? 'Creating…' : 'Create invitation'}
           </button>
@@ -180,9 +194,13 @@ function Invitations() {
             <li key={inv.id} className="row-between">
               <div>
                 <div>{inv.email ?? 'Anyone with the link'}</div>
-                <div className="muted small">{inv.usedAt ? `Used ${formatDate(inv.usedAt)}` : `Expires ${formatDate(inv.expiresAt)}`}</div>
+                <div className="muted small">
+                  {inv.usedAt ? `Used ${formatDate(inv.usedAt)}` : `Expires ${formatDate(inv.expiresAt)}`}
+                </div>
               </div>
-              <span className={`status ${inv.usedAt ? 'status-ready' : new Date(inv.expiresAt) < new Date() ? 'status-failed' : 'status-queued'}`}>
+              <span
+                className={`status ${inv.usedAt ? 'status-ready' : new Date(inv.expiresAt) < new Date() ? 'status-failed' : 'status-queued'}`}
+              >
                 {inv.usedAt ? 'Used' : new Date(inv.expiresAt) < new Date() ? 'Expired' : 'Open'}
               </span>
             </li>
@@ -208,13 +226,19 @@ function Audit() {
   const [filters, setFilters] = useState<AuditFilters>(empty);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
-  const query = { action: filters.action || undefined, actorId: filters.actorId || undefined, since: toIso(filters.since), until: toIso(filters.until) };
+  const query = {
+    action: filters.action || undefined,
+    actorId: filters.actorId || undefined,
+    since: toIso(filters.since),
+    until: toIso(filters.until),
+  };
   const events = useQuery({
     queryKey: ['admin', 'audit', query, cursor],
     queryFn: () => api.adminAudit({ ...query, cursor }),
     placeholderData: keepPreviousData,
   });
-  const set = (k: keyof AuditFilters) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
+  const set = (k: keyof AuditFilters) => (e: { target: { value: string } }) =>
+    setDraft((d) => ({ ...d, [k]: e.target.value }));
   return (
     <div className="card">
       <form
@@ -225,10 +249,16 @@ function Audit() {
           setCursors([undefined]);
         }}
       >
-        <Field label="Action">{(id) => <input id={id} value={draft.action} placeholder="e.g. sign_in" onChange={set('action')} />}</Field>
+        <Field label="Action">
+          {(id) => <input id={id} value={draft.action} placeholder="e.g. sign_in" onChange={set('action')} />}
+        </Field>
         <Field label="Actor id">{(id) => <input id={id} value={draft.actorId} onChange={set('actorId')} />}</Field>
-        <Field label="Since">{(id) => <input id={id} type="datetime-local" value={draft.since} onChange={set('since')} />}</Field>
-        <Field label="Until">{(id) => <input id={id} type="datetime-local" value={draft.until} onChange={set('until')} />}</Field>
+        <Field label="Since">
+          {(id) => <input id={id} type="datetime-local" value={draft.since} onChange={set('since')} />}
+        </Field>
+        <Field label="Until">
+          {(id) => <input id={id} type="datetime-local" value={draft.until} onChange={set('until')} />}
+        </Field>
         <div className="filter-actions">
           <button type="submit" className="primary">
             Apply
@@ -265,7 +295,9 @@ function Audit() {
                     </td>
                     <td className="small">{ev.targetType ? `${ev.targetType} ${ev.targetId ?? ''}` : '—'}</td>
                     <td>
-                      <span className={`status ${ev.outcome === 'success' ? 'status-ready' : 'status-failed'}`}>{ev.outcome}</span>
+                      <span className={`status ${ev.outcome === 'success' ? 'status-ready' : 'status-failed'}`}>
+                        {ev.outcome}
+                      </span>
                     </td>
                     <td className="small mono">{ev.ip ?? ''}</td>
                   </tr>
@@ -279,7 +311,11 @@ function Audit() {
               Newer
             </button>
             <span className="muted small">Page {cursors.length}</span>
-            <button type="button" disabled={!events.data.nextCursor} onClick={() => setCursors((c) => [...c, events.data.nextCursor ?? undefined])}>
+            <button
+              type="button"
+              disabled={!events.data.nextCursor}
+              onClick={() => setCursors((c) => [...c, events.data.nextCursor ?? undefined])}
+            >
               Older
             </button>
           </div>

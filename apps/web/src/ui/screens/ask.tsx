@@ -67,7 +67,8 @@ export function AskScreen({ ctx }: { ctx: WorkspaceContext }) {
         {
           onCitations: (citations) => setState((s) => (s ? { ...s, citations } : s)),
           onDelta: (text) => setState((s) => (s ? { ...s, text: s.text + text } : s)),
-          onDone: (answer) => setState((s) => (s ? { ...s, done: answer, text: answer.answer, citations: answer.citations } : s)),
+          onDone: (answer) =>
+            setState((s) => (s ? { ...s, done: answer, text: answer.answer, citations: answer.citations } : s)),
         },
         controller.signal,
       );
@@ -107,11 +108,16 @@ export function AskScreen({ ctx }: { ctx: WorkspaceContext }) {
           <div className="answer-head">
             <h2 id="answer-heading">Answer</h2>
             {state.done?.mode === 'extractive' ? (
-              <span className="badge" title="No language model is configured: these are the best matching sentences, quoted from the passages.">
+              <span
+                className="badge"
+                title="No language model is configured: these are the best matching sentences, quoted from the passages."
+              >
                 Extractive answer
               </span>
             ) : null}
-            {state.done?.mode === 'generated' && state.done.model ? <span className="badge subtle">{state.done.model}</span> : null}
+            {state.done?.mode === 'generated' && state.done.model ? (
+              <span className="badge subtle">{state.done.model}</span>
+            ) : null}
           </div>
           <p className="muted small question">{state.question}</p>
           <div className="answer-text" data-testid="answer-text" aria-live="polite">

@@ -6,19 +6,22 @@ import { ApiError, api } from '../api/client.js';
 import type { Me } from '../api/contract.js';
 import { ErrorText, Field, PageTitle, Spinner } from '../components/common.js';
 
+export const authStatusQuery = {
+  queryKey: ['auth-status'],
+  queryFn: async () => {
+    try {
+      return await api.authStatus();
+    } catch (error) {
+      // Older servers without the endpoint: assume an existing install with sign-in only.
+      if (error instanceof ApiError && error.status === 404)
+        return { needsAdmin: false, signupMode: 'invite' as const };
+      throw error;
+    }
+  },
+};
+
 function useAuthStatus() {
-  return useQuery({
-    queryKey: ['auth-status'],
-    queryFn: async () => {
-      try {
-        return await api.authStatus();
-      } catch (error) {
-        // Older servers without the endpoint: assume an existing install with sign-in only.
-        if (error instanceof ApiError && error.status === 404) return { needsAdmin: false, signupMode: 'invite' as const };
-        throw error;
-      }
-    },
-  });
+  return useQuery(authStatusQuery);
 }
 
 export function AuthScreen() {
@@ -40,7 +43,8 @@ export function AuthScreen() {
   if (needsSetup && location !== '/setup') body = <Redirect to="/setup" replace />;
   else if (location === '/setup') body = needsSetup ? <SignUpForm kind="setup" /> : <Redirect to="/sign-in" replace />;
   else if (invite) body = <SignUpForm kind="invite" invitation={invite} />;
-  else if (location === '/sign-up' || location === '/signup') body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
+  else if (location === '/sign-up' || location === '/signup')
+    body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
   else body = <SignInForm signupOpen={signupMode === 'open'} />;
 
   return (
@@ -72,11 +76,27 @@ function SignInForm({ signupOpen }: { signupOpen: boolean }) {
     <form onSubmit={submit} aria-labelledby="page-heading">
       <h1 id="page-heading">Sign in</h1>
       <Field label="Email">
-        {(id) => <input id={id} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+        {(id) => (
+          <input
+            id={id}
+            type="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        )}
       </Field>
       <Field label="Password">
         {(id) => (
-          <input id={id} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            id={id}
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         )}
       </Field>
       <ErrorText error={signIn.error} />
@@ -122,7 +142,8 @@ function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; i
       await queryClient.invalidateQueries({ queryKey: ['me'] });
     },
   });
-  const title = kind === 'setup' ? 'Set up Quarry' : kind === 'invite' ? 'Accept your invitation' : 'Create your account';
+  const title =
+    kind === 'setup' ? 'Set up Quarry' : kind === 'invite' ? 'Accept your invitation' : 'Create your account';
   return (
     <form
       onSubmit={(e) => {
@@ -132,11 +153,24 @@ function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; i
       aria-labelledby="page-heading"
     >
       <h1 id="page-heading">{title}</h1>
-      {kind === 'setup' ? <p className="muted">No one has signed up yet. The account you create now is the administrator.</p> : null}
+      {kind === 'setup' ? (
+        <p className="muted">No one has signed up yet. The account you create now is the administrator.</p>
+      ) : null}
       {kind === 'invite' ? <p className="muted">Create your account to join this Quarry.</p> : null}
-      <Field label="Name">{(id) => <input id={id} autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />}</Field>
+      <Field label="Name">
+        {(id) => <input id={id} autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />}
+      </Field>
       <Field label="Email">
-        {(id) => <input id={id} type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+        {(id) => (
+          <input
+            id={id}
+            type="email"
+            autoComplete="email"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        )}
       </Field>
       <Field label="Password" hint="At least 10 characters.">
         {(id, hint) => (
@@ -168,12 +202,16 @@ function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; i
 /** An invitation link opened while signed in: say so instead of silently dropping it. */
 export function SignedInInvitation({ me }: { me: Me }) {
   const queryClient = useQueryClient();
-  const signOut = useMutation({ mutationFn: api.signOut, onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }) });
+  const signOut = useMutation({
+    mutationFn: api.signOut,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }),
+  });
   return (
     <section className="narrow">
       <PageTitle>Invitation</PageTitle>
       <p>
-        You are signed in as <strong>{me.user.email}</strong>. An invitation creates a new account: sign out first to use it.
+        You are signed in as <strong>{me.user.email}</strong>. An invitation creates a new account: sign out first to
+        use it.
       </p>
       <ErrorText error={signOut.error} />
       <div className="row-end">

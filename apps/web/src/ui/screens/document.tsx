@@ -23,7 +23,8 @@ export function DocumentScreen({ ctx, documentId }: { ctx: WorkspaceContext; doc
   const doc = useQuery({
     queryKey: ['document', ctx.ws, documentId],
     queryFn: () => api.getDocument(ctx.ws, documentId),
-    refetchInterval: (q) => (q.state.data && (q.state.data.status === 'queued' || q.state.data.status === 'processing') ? 1000 : false),
+    refetchInterval: (q) =>
+      q.state.data && (q.state.data.status === 'queued' || q.state.data.status === 'processing') ? 1000 : false,
   });
   const passage = useQuery({
     queryKey: ['passage', ctx.ws, passageId],
@@ -50,7 +51,15 @@ export function DocumentScreen({ ctx, documentId }: { ctx: WorkspaceContext; doc
       <p className="breadcrumb small">
         <Link href={`/w/${ctx.ws}`}>Documents</Link> › <span>{d.title || d.filename}</span>
       </p>
-      <PageTitle actions={<a className="button" href={api.downloadUrl(ctx.ws, d.id)} download>Download</a>}>{d.title || d.filename}</PageTitle>
+      <PageTitle
+        actions={
+          <a className="button" href={api.downloadUrl(ctx.ws, d.id)} download>
+            Download
+          </a>
+        }
+      >
+        {d.title || d.filename}
+      </PageTitle>
       <dl className="meta card">
         <div>
           <dt>File</dt>
@@ -88,7 +97,13 @@ export function DocumentScreen({ ctx, documentId }: { ctx: WorkspaceContext; doc
       </dl>
 
       {passageId ? (
-        <article className="passage card" ref={passageRef} tabIndex={-1} aria-labelledby="passage-heading" data-testid="passage">
+        <article
+          className="passage card"
+          ref={passageRef}
+          tabIndex={-1}
+          aria-labelledby="passage-heading"
+          data-testid="passage"
+        >
           <h2 id="passage-heading">Passage</h2>
           <p className="muted small">
             {page !== null && !Number.isNaN(page) ? `Page ${page}` : 'No page number'}

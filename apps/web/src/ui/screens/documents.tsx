@@ -9,7 +9,15 @@ import { Link } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import type { QuarryDocument } from '../api/contract.js';
 import { uploadFile } from '../api/upload.js';
-import { ConfirmDialog, ErrorText, PageTitle, Spinner, errorMessage, formatBytes, formatDate } from '../components/common.js';
+import {
+  ConfirmDialog,
+  ErrorText,
+  PageTitle,
+  Spinner,
+  errorMessage,
+  formatBytes,
+  formatDate,
+} from '../components/common.js';
 import { canEdit, type WorkspaceContext } from './workspace.js';
 
 interface UploadItem {
@@ -32,21 +40,25 @@ function existingIdOf(body: Record<string, unknown> | undefined): string | undef
 }
 const inFlight = (d: QuarryDocument) => d.status === 'queued' || d.status === 'processing';
 
+export const documentsQuery = (ws: string) => ({
+  queryKey: ['documents', ws],
+  queryFn: async () => {
+    // Walk every page: a workspace's document list is what the user manages here.
+    const items: QuarryDocument[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 50; i++) {
+      const page = await api.listDocuments(ws, cursor);
+      items.push(...page.items);
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    return items;
+  },
+});
+
 export function useDocuments(ws: string) {
   return useQuery({
-    queryKey: ['documents', ws],
-    queryFn: async () => {
-      // Walk every page: a workspace's document list is what the user manages here.
-      const items: QuarryDocument[] = [];
-      let cursor: string | undefined;
-      for (let i = 0; i < 50; i++) {
-        const page = await api.listDocuments(ws, cursor);
-        items.push(...page.items);
-        if (!page.nextCursor) break;
-        cursor = page.nextCursor;
-      }
-      return items;
-    },
+    ...documentsQuery(ws),
     refetchInterval: (query) => (query.state.data?.some(inFlight) ? 1000 : false),
   });
 }
@@ -72,12 +84,16 @@ function Uploader({ ws }: { ws: string }) {
   const input = useRef<HTMLInputElement>(null);
   const nextKey = useRef(1);
 
-  const update = (key: number, patch: Partial<UploadItem>) => setItems((all) => all.map((it) => (it.key === key ? { ...it, ...patch } : it)));
+  const update = (key: number, patch: Partial<UploadItem>) =>
+    setItems((all) => all.map((it) => (it.key === key ? { ...it, ...patch } : it)));
 
   const start = useCallback(
     (files: File[]) => {
       if (!files.length) return;
-      const batch = files.map((f) => ({ file: f, item: { key: nextKey.current++, name: f.name, size: f.size, progress: 0, state: 'waiting' as const } }));
+      const batch = files.map((f) => ({
+        file: f,
+        item: { key: nextKey.current++, name: f.name, size: f.size, progress: 0, state: 'waiting' as const },
+      }));
       setItems((all) => [...batch.map((b) => b.item), ...all]);
       const queue = [...batch];
       const worker = async () => {
@@ -158,7 +174,13 @@ function Uploader({ ws }: { ws: string }) {
                   <span className="upload-name">{it.name}</span>
                   <span className="muted small">{formatBytes(it.size)}</span>
                   <span className="upload-state small">
-                    {it.state === 'waiting' ? 'Waiting' : it.state === 'uploading' ? `${Math.round(it.progress * 100)}%` : it.state === 'done' ? 'Uploaded' : 'Failed'}
+                    {it.state === 'waiting'
+                      ? 'Waiting'
+                      : it.state === 'uploading'
+                        ? `${Math.round(it.progress * 100)}%`
+                        : it.state === 'done'
+                          ? 'Uploaded'
+                          : 'Failed'}
                   </span>
                 </div>
                 <progress max={1} value={it.progress} aria-label={`Upload progress of ${it.name}`} />
@@ -284,7 +306,8 @@ function DocumentTable({ ws, documents, editable }: { ws: string; documents: Qua
         onCancel={() => setConfirming(null)}
       >
         <p>
-          <strong>{confirming?.title || confirming?.filename}</strong> and all of its passages will be removed from this workspace. This cannot be undone.
+          <strong>{confirming?.title || confirming?.filename}</strong> and all of its passages will be removed from this
+          workspace. This cannot be undone.
         </p>
       </ConfirmDialog>
     </>

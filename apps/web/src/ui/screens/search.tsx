@@ -46,7 +46,8 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
     queryKey: ['search', ctx.ws, q, mode, documentId],
     enabled: q.trim().length > 0,
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) => api.search(ctx.ws, { q, mode, documentId: documentId || undefined, cursor: pageParam }, signal),
+    queryFn: ({ pageParam, signal }) =>
+      api.search(ctx.ws, { q, mode, documentId: documentId || undefined, cursor: pageParam }, signal),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     staleTime: 30_000,
   });
@@ -79,7 +80,13 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
           <label htmlFor="search-q" className="visually-hidden">
             Search query
           </label>
-          <input id="search-q" type="search" placeholder="Search every passage…" value={draft} onChange={(e) => setDraft(e.target.value)} />
+          <input
+            id="search-q"
+            type="search"
+            placeholder="Search every passage…"
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+          />
           <button type="submit" className="primary">
             Search
           </button>
@@ -89,7 +96,13 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
             <legend className="visually-hidden">Search mode</legend>
             {modes.map((m) => (
               <label key={m.value} title={m.hint} className={mode === m.value ? 'checked' : ''}>
-                <input type="radio" name="mode" value={m.value} checked={mode === m.value} onChange={() => set({ mode: m.value === 'hybrid' ? '' : m.value })} />
+                <input
+                  type="radio"
+                  name="mode"
+                  value={m.value}
+                  checked={mode === m.value}
+                  onChange={() => set({ mode: m.value === 'hybrid' ? '' : m.value })}
+                />
                 {m.label}
               </label>
             ))}
@@ -112,7 +125,9 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
       <ErrorText error={results.error} />
       {first && !results.isFetching ? (
         <p className="muted small" aria-live="polite">
-          {hits.length === 0 ? 'No passages match.' : `${hits.length}${hasNextPage ? '+' : ''} passages · ${first.mode} · ${first.tookMs} ms`}
+          {hits.length === 0
+            ? 'No passages match.'
+            : `${hits.length}${hasNextPage ? '+' : ''} passages · ${first.mode} · ${first.tookMs} ms`}
         </p>
       ) : null}
       <ol className="results" aria-label="Search results">
@@ -120,7 +135,14 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
           <li key={`${hit.passageId}`} className="result" data-testid="search-result">
             <Link
               href={passageHref(ctx.ws, hit)}
-              state={{ passageText: snippetParts(hit.snippet).map((p) => p.text).join(''), headingPath: hit.headingPath } satisfies PassageLinkState}
+              state={
+                {
+                  passageText: snippetParts(hit.snippet)
+                    .map((p) => p.text)
+                    .join(''),
+                  headingPath: hit.headingPath,
+                } satisfies PassageLinkState
+              }
               className="result-title"
             >
               {hit.documentTitle}

@@ -18,7 +18,14 @@ export function SettingsScreen({ ctx }: { ctx: WorkspaceContext }) {
   return (
     <section>
       <PageTitle>{`${ctx.name}: settings`}</PageTitle>
-      {owner ? <RenameForm ctx={ctx} /> : <p className="muted">You are {ctx.role === 'editor' ? 'an editor' : 'a viewer'} in this workspace. Owners manage its members and settings.</p>}
+      {owner ? (
+        <RenameForm ctx={ctx} />
+      ) : (
+        <p className="muted">
+          You are {ctx.role === 'editor' ? 'an editor' : 'a viewer'} in this workspace. Owners manage its members and
+          settings.
+        </p>
+      )}
       <Members ctx={ctx} />
       <DangerZone ctx={ctx} />
     </section>
@@ -45,7 +52,9 @@ function RenameForm({ ctx }: { ctx: WorkspaceContext }) {
     >
       <h2>Name</h2>
       <div className="inline-form">
-        <Field label="Workspace name">{(id) => <input id={id} required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
+        <Field label="Workspace name">
+          {(id) => <input id={id} required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
         <button type="submit" disabled={rename.isPending || !name.trim() || name.trim() === ctx.name}>
           {rename.isPending ? 'Saving…' : 'Rename'}
         </button>
@@ -149,9 +158,13 @@ function Members({ ctx }: { ctx: WorkspaceContext }) {
           }}
         >
           <h3>Add a member</h3>
-          <p className="muted small">They need an account on this Quarry first (an administrator can send an invitation).</p>
+          <p className="muted small">
+            They need an account on this Quarry first (an administrator can send an invitation).
+          </p>
           <div className="inline-form">
-            <Field label="Email">{(id) => <input id={id} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}</Field>
+            <Field label="Email">
+              {(id) => <input id={id} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+            </Field>
             <Field label="Role">
               {(id) => (
                 <select id={id} value={role} onChange={(e) => setRole(e.target.value as WorkspaceRole)}>
@@ -249,7 +262,9 @@ function DangerZone({ ctx }: { ctx: WorkspaceContext }) {
         <p>
           This deletes <strong>{ctx.name}</strong> with all of its documents. It cannot be undone.
         </p>
-        <Field label="Type the workspace name to confirm">{(id) => <input id={id} value={typed} onChange={(e) => setTyped(e.target.value)} />}</Field>
+        <Field label="Type the workspace name to confirm">
+          {(id) => <input id={id} value={typed} onChange={(e) => setTyped(e.target.value)} />}
+        </Field>
       </ConfirmDialog>
     </div>
   );

@@ -1,13 +1,13 @@
 /** A workspace's sections, "new workspace", and the not-found page (also shown to non-members). */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import type { Me, WorkspaceRole } from '../api/contract.js';
 import { ErrorText, Field, PageTitle, Spinner } from '../components/common.js';
 import { AskScreen } from './ask.js';
 import { DocumentScreen } from './document.js';
-import { DocumentsScreen } from './documents.js';
+import { DocumentsScreen, documentsQuery } from './documents.js';
 import { SearchScreen } from './search.js';
 import { SettingsScreen } from './settings.js';
 
@@ -22,10 +22,16 @@ export const canEdit = (role: WorkspaceRole) => role === 'owner' || role === 'ed
 
 export function WorkspaceRoutes({ ws, me }: { ws: string; me: Me }) {
   const [location] = useLocation();
+  const queryClient = useQueryClient();
   const workspace = useQuery({ queryKey: ['workspace', ws], queryFn: () => api.getWorkspace(ws) });
+  // Fetch the document list alongside the workspace rather than after it.
+  useEffect(() => {
+    void queryClient.prefetchQuery(documentsQuery(ws));
+  }, [queryClient, ws]);
   if (workspace.isPending) return <Spinner label="Loading workspace…" />;
   if (workspace.isError) {
-    if (workspace.error instanceof ApiError && workspace.error.status === 404) return <NotFoundScreen what="workspace" />;
+    if (workspace.error instanceof ApiError && workspace.error.status === 404)
+      return <NotFoundScreen what="workspace" />;
     return <ErrorText error={workspace.error} />;
   }
   const role = workspace.data.role ?? me.workspaces.find((w) => w.id === ws)?.role ?? 'viewer';
