@@ -8,7 +8,7 @@ import { queryRows, type Database, type VectorSpaceRef } from '@quarry/db';
 import type { Embedder, EmbeddingSpaceIdentity } from '@quarry/ai';
 import { decodeSearchCursor, encodeSearchCursor, queryFingerprint } from './cursor.js';
 import { documentConditions, uuidArray } from './filters.js';
-import { defaultFusion, reciprocalRankFusion, type FusionOptions } from './fusion.js';
+import { fusionForSpace, reciprocalRankFusion, type FusionOptions } from './fusion.js';
 import { defaultKeywordOptions, keywordCandidates, parseKeywordQuery, type KeywordOptions, type KeywordQuery } from './keyword.js';
 import { defaultSemanticOptions, semanticCandidates, type SemanticOptions } from './semantic.js';
 import { excerpt, HEADLINE_OPTIONS, HEADLINE_TRANSLATE_FROM, HEADLINE_TRANSLATE_TO, renderSnippet } from './snippets.js';
@@ -33,6 +33,7 @@ export interface SearchServiceDeps {
   language: string;
   /** The embedder that embeds queries for `space`, or undefined when this process has none for it. */
   queryEmbedder(space: EmbeddingSpaceIdentity): Embedder | undefined;
+  /** Hybrid fusion; by default chosen for the active space's embedder (`fusionForSpace`). */
   fusion?: FusionOptions;
   keyword?: KeywordOptions;
   semantic?: SemanticOptions;
@@ -67,7 +68,6 @@ export interface SearchService {
 const MIN_FUSION_DEPTH = 50;
 
 export function createSearchService(deps: SearchServiceDeps): SearchService {
-  const fusion = deps.fusion ?? defaultFusion;
   const keywordOptions = deps.keyword ?? defaultKeywordOptions;
   const semanticOptions = deps.semantic ?? defaultSemanticOptions;
   const { db, language } = deps;
@@ -81,8 +81,13 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     return row === undefined ? undefined : { ...row, id: Number(row.id), dimensions: Number(row.dimensions) };
   }
 
-  async function semanticList(workspaceId: string, query: string, filters: SearchFilters, depth: number): Promise<Candidate[]> {
-    const space = await activeSpace();
+  async function semanticList(
+    workspaceId: string,
+    query: string,
+    filters: SearchFilters,
+    depth: number,
+    space: ActiveSpace | undefined,
+  ): Promise<Candidate[]> {
     if (space === undefined) throw new SemanticUnavailableError('No embedding space is active yet: add a document first.');
     const embedder = deps.queryEmbedder(space);
     if (embedder === undefined) {
@@ -105,19 +110,21 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     if (mode === 'keyword') {
       return { ranked: await keywordCandidates(db, workspaceId, keywordQuery, filters, depth, keywordOptions), keywordQuery, degraded: false };
     }
+    const space = await activeSpace();
     if (mode === 'semantic') {
-      return { ranked: await semanticList(workspaceId, query, filters, depth), keywordQuery, degraded: false };
+      return { ranked: await semanticList(workspaceId, query, filters, depth, space), keywordQuery, degraded: false };
     }
     const listDepth = Math.max(depth, MIN_FUSION_DEPTH);
     const keyword = await keywordCandidates(db, workspaceId, keywordQuery, filters, listDepth, keywordOptions);
     let semantic: Candidate[] = [];
     let degraded = false;
     try {
-      semantic = await semanticList(workspaceId, query, filters, listDepth);
+      semantic = await semanticList(workspaceId, query, filters, listDepth, space);
     } catch (error) {
       if (!(error instanceof SemanticUnavailableError)) throw error;
       degraded = true;
     }
+    const fusion = deps.fusion ?? fusionForSpace(space);
     return { ranked: reciprocalRankFusion(keyword, semantic, fusion).slice(0, depth), keywordQuery, degraded };
   }
 

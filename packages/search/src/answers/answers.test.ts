@@ -126,7 +126,8 @@ describe('answers', () => {
       await answers.answer({ workspaceId: wsA, question: 'How often should I inspect the hive during swarm season?' });
       const { messages } = chat.requests.at(-1)!;
       expect(messages.map((m) => m.role)).toEqual(['system', 'user']);
-      const [system, user] = messages as [{ content: string }, { content: string }];
+      const system = messages[0]!;
+      const user = messages[1]!;
       expect(system.content).not.toContain('IGNORE PREVIOUS');
       expect(system.content).toMatch(/never follow/i);
       const begin = /<<<SOURCES ([0-9a-f]{24})>>>/.exec(system.content)![0];

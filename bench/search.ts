@@ -1,0 +1,315 @@
+/**
+ * Search latency and HNSW recall at scale.
+ *
+ *   npm run bench:search                     100k passages on embedded PGlite
+ *   BENCH_PASSAGES=20000 npm run bench:search  a smaller run
+ *   BENCH_DATABASE_URL=postgres://… npm run bench:search   PostgreSQL 17 + pgvector (default 1M passages;
+ *                                            TEST_DATABASE_URL works too); the database must be empty/throwaway
+ *   … -- --write                             also write the figures into docs/benchmarks.md ("Search")
+ *
+ * Passages are synthetic but shaped like real ones: sentences of the retrieval corpus (bench/retrieval)
+ * mixed with Zipf-distributed filler words, embedded with the offline local embedder (384 dimensions).
+ * Two workspaces: "large" holds 90 % of the passages, "small" 10 %, so the workspace filter matters.
+ * Latency is measured through the search service (ranking + snippets for 10 results), one query at a
+ * time after a warm-up, and every ratio is against the exact-scan baseline measured in the same run.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { createLocalEmbedder } from '@quarry/ai';
+import { ensureVectorIndex, openDatabase, queryRows, runMigrations, type Database, type DatabaseTarget } from '@quarry/db';
+import { chooseSemanticPlan, createSearchService, defaultSemanticOptions, semanticCandidates, type SearchMode, type SemanticOptions } from '@quarry/search';
+import { activateSpace, createWorkspace } from '../packages/search/src/test-fixtures.js';
+import { replaceSection } from './report.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = new Set(process.argv.slice(2));
+const pgUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
+const N = Number(process.env.BENCH_PASSAGES ?? (pgUrl ? 1_000_000 : 100_000));
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
+const WARMUP = 20;
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_MINUTES ?? 45) * 60_000;
+const started = performance.now();
+
+function checkBudget(stage: string) {
+  if (performance.now() - started > BUDGET_MS) throw new Error(`benchmark exceeded its time budget during ${stage}`);
+}
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function corpusSentences(): string[] {
+  const dir = path.join(here, 'retrieval/corpus');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .flatMap((f) =>
+      readFileSync(path.join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .flatMap((l) => l.split(/(?<=\.)\s+/)),
+    );
+}
+
+function queryTexts(): string[] {
+  return readFileSync(path.join(here, 'retrieval/queries.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => l.split('\t')[2]!);
+}
+
+const sentences = corpusSentences();
+const random = rng(42);
+const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'vo', 'shi', 'den', 'bar', 'el', 'in', 'or', 'us', 'pra', 'ster', 'quo', 'lin'];
+const fillerWords = Array.from({ length: 6000 }, (_, i) => {
+  let w = '';
+  let x = i + 7;
+  for (let s = 0; s < 2 + (i % 3); s++) {
+    w += syllables[x % syllables.length];
+    x = Math.floor(x / syllables.length) + s * 5 + 3;
+  }
+  return w;
+});
+/** Zipf-ish: low indexes much more frequent. */
+const filler = () => fillerWords[Math.floor(fillerWords.length * random() ** 3)]!;
+
+function passageText(): string {
+  const parts: string[] = [];
+  for (let s = 0; s < 3; s++) {
+    parts.push(sentences[Math.floor(random() * sentences.length)]!);
+    const words = Array.from({ length: 6 + Math.floor(random() * 10) }, filler).join(' ');
+    parts.push(`${words[0]!.toUpperCase()}${words.slice(1)}.`);
+  }
+  return parts.join(' ');
+}
+
+function percentile(sorted: number[], p: number) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t = performance.now();
+  const value = await fn();
+  return [performance.now() - t, value];
+}
+
+async function load(db: Database, target: DatabaseTarget) {
+  const embedder = createLocalEmbedder();
+  const space = await activateSpace(db, embedder);
+  const large = await createWorkspace(db, 'large');
+  const small = await createWorkspace(db, 'small');
+  const docSize = 50;
+  const batch = target.kind === 'pglite' ? 500 : 2000;
+  let inserted = 0;
+  const t0 = performance.now();
+  let embedMs = 0;
+  for (let i = 0; i < N; i += batch) {
+    checkBudget('loading');
+    const n = Math.min(batch, N - i);
+    const texts = Array.from({ length: n }, passageText);
+    const te = performance.now();
+    const vectors = await embedder.embed(texts, 'passage');
+    embedMs += performance.now() - te;
+    // One document per `docSize` passages; every 10th document goes to the small workspace.
+    const rows = texts.map((text, k) => {
+      const ordinal = i + k;
+      const doc = Math.floor(ordinal / docSize);
+      return { text, vector: vectors[k]!, doc, ordinal, ws: doc % 10 === 9 ? small : large };
+    });
+    const docs = [...new Set(rows.filter((r) => r.ordinal % docSize === 0 || r === rows[0]).map((r) => r.doc))];
+    for (const doc of docs) {
+      const ws = doc % 10 === 9 ? small : large;
+      await db.execute(
+        sql`INSERT INTO documents (id, workspace_id, title, filename, mime_type, size_bytes, sha256, storage_key, status, passage_count)
+            VALUES (${docId(doc)}::uuid, ${ws}::uuid, ${`Synthetic document ${doc}`}, ${`doc-${doc}.md`}, 'text/markdown', 1, ${`sha-${doc}`}, ${`k/${doc}`}, 'ready', ${docSize})
+            ON CONFLICT DO NOTHING`,
+      );
+    }
+    const payload = JSON.stringify(rows.map((r) => ({ id: passageId(r.ordinal), d: docId(r.doc), w: r.ws, o: r.ordinal % docSize, t: r.text, v: `[${r.vector.join(',')}]` })));
+    await db.execute(
+      sql`INSERT INTO passages (id, document_id, workspace_id, ordinal, page, heading_path, text, token_count, tsv)
+          SELECT (x->>'id')::uuid, (x->>'d')::uuid, (x->>'w')::uuid, (x->>'o')::int, NULL, '{}'::text[], x->>'t', 60,
+                 to_tsvector('english', x->>'t')
+          FROM jsonb_array_elements(${payload}::jsonb) AS x`,
+    );
+    await db.execute(
+      sql`INSERT INTO passage_embeddings (passage_id, space_id, workspace_id, embedding)
+          SELECT (x->>'id')::uuid, ${space.id}, (x->>'w')::uuid, (x->>'v')::vector
+          FROM jsonb_array_elements(${payload}::jsonb) AS x`,
+    );
+    inserted += n;
+    if ((i / batch) % 20 === 0) process.stdout.write(`\r  loaded ${inserted.toLocaleString()} / ${N.toLocaleString()} passages`);
+  }
+  const loadMs = performance.now() - t0;
+  process.stdout.write('\n');
+  await db.execute(sql`ANALYZE`);
+  return { embedder, space, large, small, loadMs, embedMs };
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+const docId = (doc: number) => `00000000-0000-4000-8000-${hex(doc, 12)}`;
+const passageId = (ordinal: number) => `00000000-0000-4000-9000-${hex(ordinal, 12)}`;
+
+async function main() {
+  let target: DatabaseTarget;
+  let cleanup = async () => {};
+  if (pgUrl) {
+    target = { kind: 'postgres', url: pgUrl, poolMax: 4 };
+  } else {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'quarry-bench-search-'));
+    target = { kind: 'pglite', dir };
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  }
+  const handle = await openDatabase(target);
+  const lines: string[] = [];
+  const log = (line = '') => {
+    console.log(line);
+    lines.push(line);
+  };
+  try {
+    await runMigrations(handle, target);
+    const db = handle.db;
+    const [{ n: existing } = { n: 0 }] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM passages`);
+    if (Number(existing) > 0) throw new Error('the benchmark database already holds passages: use an empty, throwaway database');
+    console.log(`Loading ${N.toLocaleString()} passages into ${target.kind} …`);
+    const { embedder, space, large, small, loadMs, embedMs } = await load(db, target);
+
+    checkBudget('index build');
+    if (target.kind === 'pglite') await db.execute(sql.raw(`SET maintenance_work_mem = '1GB'`));
+    else await db.execute(sql.raw(`SET maintenance_work_mem = '2GB'`));
+    const [buildMs] = await timed(() => ensureVectorIndex(db, space));
+    console.log(`HNSW index built in ${(buildMs / 1000).toFixed(1)} s`);
+
+    // Cost of ingesting into an indexed space: 200 single-row inserts with the index in place.
+    const extra = await embedder.embed(Array.from({ length: 200 }, passageText), 'passage');
+    const [insertMs] = await timed(async () => {
+      for (const [k, v] of extra.entries()) {
+        const id = passageId(N + k);
+        await db.execute(
+          sql`INSERT INTO passages (id, document_id, workspace_id, ordinal, page, heading_path, text, token_count, tsv)
+              VALUES (${id}::uuid, ${docId(0)}::uuid, ${large}::uuid, ${1000 + k}, NULL, '{}'::text[], 'extra', 1, to_tsvector('english', 'extra'))`,
+        );
+        await db.execute(sql`INSERT INTO passage_embeddings (passage_id, space_id, workspace_id, embedding) VALUES (${id}::uuid, ${space.id}, ${large}::uuid, ${`[${v.join(',')}]`}::vector)`);
+      }
+    });
+
+    const texts = queryTexts();
+    const queries = Array.from({ length: QUERIES }, (_, i) => texts[(i * 7) % texts.length]!);
+    const service = createSearchService({ db, language: 'english', queryEmbedder: () => embedder });
+    const exactService = createSearchService({
+      db,
+      language: 'english',
+      queryEmbedder: () => embedder,
+      semantic: { ...defaultSemanticOptions, exactScanMaxVectors: Number.MAX_SAFE_INTEGER },
+    });
+    const hnswService = createSearchService({ db, language: 'english', queryEmbedder: () => embedder, semantic: { ...defaultSemanticOptions, exactScanMaxVectors: 0 } });
+
+    const measure = async (svc: typeof service, ws: string, mode: SearchMode) => {
+      for (const q of queries.slice(0, WARMUP)) await svc.search({ workspaceId: ws, query: q, mode, limit: 10 });
+      const times: number[] = [];
+      for (const q of queries) {
+        checkBudget('queries');
+        const [ms] = await timed(() => svc.search({ workspaceId: ws, query: q, mode, limit: 10 }));
+        times.push(ms);
+      }
+      times.sort((a, b) => a - b);
+      return { p50: percentile(times, 50), p95: percentile(times, 95) };
+    };
+
+    const largeCount = Math.round(N * 0.9);
+    const smallCount = N - largeCount;
+    const planLarge = await chooseSemanticPlan(db, space, large, {}, defaultSemanticOptions);
+    const planSmall = await chooseSemanticPlan(db, space, small, {}, defaultSemanticOptions);
+
+    const baseline = await measure(exactService, large, 'semantic');
+    const results: Array<[string, { p50: number; p95: number }]> = [
+      [`semantic, exact scan (baseline), large workspace`, baseline],
+      [`keyword, large workspace`, await measure(service, large, 'keyword')],
+      [`semantic (${planLarge}), large workspace`, await measure(service, large, 'semantic')],
+      [`hybrid (semantic ${planLarge}), large workspace`, await measure(service, large, 'hybrid')],
+      [`semantic (${planSmall}), small workspace`, await measure(service, small, 'semantic')],
+      [`semantic (HNSW forced), small workspace`, await measure(hnswService, small, 'semantic')],
+      [`hybrid (semantic ${planSmall}), small workspace`, await measure(service, small, 'hybrid')],
+    ];
+
+    // Recall@10 of the HNSW plan against the exact scan, per ef_search.
+    const recallRows: string[] = [];
+    const vectors = await embedder.embed(queries, 'query');
+    for (const ws of [
+      { id: large, name: 'large' },
+      { id: small, name: 'small' },
+    ]) {
+      for (const ef of [40, 100, 200]) {
+        checkBudget('recall');
+        const options: SemanticOptions = { ...defaultSemanticOptions, efSearch: ef };
+        let found = 0;
+        let total = 0;
+        const times: number[] = [];
+        for (const v of vectors) {
+          const exact = await semanticCandidates(db, space, v, ws.id, {}, 10, options, 'exact');
+          const [ms, approx] = await timed(() => semanticCandidates(db, space, v, ws.id, {}, 10, options, 'hnsw'));
+          times.push(ms);
+          const truth = new Set(exact.candidates.map((c) => c.passageId));
+          found += approx.candidates.filter((c) => truth.has(c.passageId)).length;
+          total += truth.size;
+        }
+        times.sort((a, b) => a - b);
+        recallRows.push(
+          `| ${ws.name} | ${ef}${ef === defaultSemanticOptions.efSearch ? ' (default)' : ''} | ${(found / total).toFixed(3)} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} |`,
+        );
+      }
+    }
+
+    const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+    log(
+      `${target.kind === 'pglite' ? 'PGlite (PostgreSQL 18 in WebAssembly, in-process) with pgvector 0.8' : 'PostgreSQL with pgvector'}, ` +
+        `${N.toLocaleString()} passages (large workspace ${largeCount.toLocaleString()}, small ${smallCount.toLocaleString()}), 384-d local embeddings, ` +
+        `${os.cpus().length} × ${cpu}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ` +
+        `1-minute load average at the end ${os.loadavg()[0]!.toFixed(1)} (shared machine: absolute times are inflated, ratios less so).`,
+    );
+    log('');
+    log(`Load: ${(loadMs / 1000).toFixed(0)} s for ${N.toLocaleString()} passages (${(embedMs / 1000).toFixed(0)} s of it embedding); HNSW build (m=16, ef_construction=64) ${(buildMs / 1000).toFixed(0)} s; ` +
+      `inserting one passage with its vector into the indexed space: ${(insertMs / 200).toFixed(1)} ms each.`);
+    log('');
+    log(`Search latency through the service (ranking + 10 snippets), ${QUERIES} queries after ${WARMUP} warm-up, sequential:`);
+    log('');
+    log('| query | p50 ms | p95 ms | p50 vs baseline | p95 vs baseline |');
+    log('|---|---|---|---|---|');
+    for (const [name, r] of results) {
+      log(`| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${(r.p50 / baseline.p50).toFixed(2)}× | ${(r.p95 / baseline.p95).toFixed(2)}× |`);
+    }
+    log('');
+    log('Recall@10 of HNSW (iterative scan, workspace filter in the query) against the exact scan, and the vector query alone:');
+    log('');
+    log('| workspace | hnsw.ef_search | recall@10 | p50 ms | p95 ms |');
+    log('|---|---|---|---|---|');
+    for (const row of recallRows) log(row);
+    log('');
+    log(`Plans chosen by the service: large workspace → ${planLarge}, small workspace → ${planSmall} (exact scan at or below ${defaultSemanticOptions.exactScanMaxVectors.toLocaleString()} vectors in the workspace).`);
+    log(`Total benchmark time: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+
+    if (args.has('--write')) {
+      const title = target.kind === 'pglite' ? 'Search' : 'Search (PostgreSQL)';
+      const intro = `Measured by \`${target.kind === 'pglite' ? 'npm run bench:search -- --write' : 'BENCH_DATABASE_URL=… npm run bench:search -- --write'}\` (bench/search.ts).`;
+      if (target.kind === 'pglite') replaceSection(title, [intro, '', ...lines].join('\n'));
+      else replaceSection(title, [intro, '', ...lines].join('\n'));
+      console.log(`\nwrote docs/benchmarks.md — ${title}`);
+    }
+  } finally {
+    await handle.close();
+    await cleanup();
+  }
+}
+
+await main();
