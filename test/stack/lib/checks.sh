@@ -299,8 +299,9 @@ check_browser() {
     skip "$name" "needs /usr/bin/chromium and playwright-core (npm ci)"
     return
   fi
-  local out
-  out=$(cd "$ROOT" && bounded 120 node "$HERE/browser-check.mjs" "$DOMAIN" "$BIND_IP" "admin@$DOMAIN" "$APP_PASSWORD" "$WORK/ui.png" 2>&1 | tail -1)
+  local out shot="$ROOT/test-results/stack/ui-after-sign-in.png"
+  mkdir -p "$(dirname "$shot")"
+  out=$(cd "$ROOT" && bounded 120 node "$HERE/browser-check.mjs" "$DOMAIN" "$BIND_IP" "admin@$DOMAIN" "$APP_PASSWORD" "$shot" 2>&1 | tail -1)
   if grep -q '"ok":true' <<<"$out"; then pass "$name" "${out:0:220}"; else fail "$name" "${out:0:400}"; fi
 }
 
