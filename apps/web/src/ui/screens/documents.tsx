@@ -253,7 +253,7 @@ function DocumentTable({ ws, documents, editable }: { ws: string; documents: Qua
                 {d.filename !== d.title ? `${d.filename} · ` : ''}
                 {formatBytes(d.sizeBytes)}
                 {d.pageCount ? ` · ${d.pageCount} page${d.pageCount === 1 ? '' : 's'}` : ''}
-                {d.passageCount ? ` · ${d.passageCount} passages` : ''}
+                {d.passageCount ? ` · ${d.passageCount} passage${d.passageCount === 1 ? '' : 's'}` : ''}
                 {d.createdAt ? ` · ${formatDate(d.createdAt)}` : ''}
               </span>
               {d.status === 'failed' && d.error ? <span className="error small">{d.error}</span> : null}
