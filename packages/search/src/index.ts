@@ -1,7 +1,7 @@
 export * from './types.js';
 export * from './snippets.js';
 export * from './fusion.js';
-export { createSearchService, type SearchService, type SearchServiceDeps, type RetrievedPassage, type RetrieveRequest, type ActiveSpace } from './service.js';
+export { createSearchService, type SearchService, type SearchServiceDeps, type RetrievedPassage, type RetrieveRequest, type ActiveSpace, type PassageView } from './service.js';
 export { defaultKeywordOptions, type KeywordOptions } from './keyword.js';
 export { defaultSemanticOptions, semanticCandidates, chooseSemanticPlan, type SemanticOptions, type SemanticPlan } from './semantic.js';
 export * from './answers/answers.js';

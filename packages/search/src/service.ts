@@ -50,6 +50,16 @@ export interface RetrievedPassage {
   score: number;
 }
 
+export interface PassageView {
+  id: string;
+  documentId: string;
+  documentTitle: string;
+  ordinal: number;
+  page: number | null;
+  headingPath: string[];
+  text: string;
+}
+
 export interface RetrieveRequest extends SearchFilters {
   workspaceId: string;
   query: string;
@@ -60,6 +70,8 @@ export interface RetrieveRequest extends SearchFilters {
 export interface SearchService {
   search(request: SearchRequest): Promise<SearchPage>;
   retrieve(request: RetrieveRequest): Promise<RetrievedPassage[]>;
+  /** One passage of a ready document in the workspace ("open in context"), or undefined. */
+  passage(workspaceId: string, passageId: string): Promise<PassageView | undefined>;
   /** Ranked passage ids only (evaluation and benchmarks). */
   rank(request: { workspaceId: string; query: string; mode: SearchMode; depth: number } & SearchFilters): Promise<Candidate[]>;
 }
@@ -205,6 +217,17 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
         const r = byId.get(c.passageId);
         return r === undefined ? [] : [{ ...r, page: r.page === null ? null : Number(r.page), headingPath: r.headingPath ?? [], score: c.score }];
       });
+    },
+
+    async passage(workspaceId, passageId) {
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(passageId)) return undefined;
+      const [row] = await queryRows<PassageView>(
+        db,
+        sql`SELECT p.id, p.document_id AS "documentId", d.title AS "documentTitle", p.ordinal, p.page, p.heading_path AS "headingPath", p.text
+            FROM passages p JOIN documents d ON d.id = p.document_id
+            WHERE p.id = ${passageId}::uuid AND p.workspace_id = ${workspaceId}::uuid AND ${documentConditions(workspaceId, {})}`,
+      );
+      return row === undefined ? undefined : { ...row, ordinal: Number(row.ordinal), page: row.page === null ? null : Number(row.page), headingPath: row.headingPath ?? [] };
     },
 
     async rank(request) {

@@ -12,6 +12,7 @@ import { resolveAuthSecret } from '../auth/secret.js';
 import { createApiKeyService } from './api-keys.js';
 import { createAuditLog } from './audit.js';
 import { createDocumentService } from './documents.js';
+import { createSearchServices } from './search.js';
 import { createInvitationService } from './invitations.js';
 import { createUserService } from './users.js';
 import { createWorkspaceService, type WorkspaceCleanup } from './workspaces.js';
@@ -73,6 +74,7 @@ export function createServices(config: Config, db: Database, options: ServiceOpt
     users,
     workspaces,
     documents,
+    ...createSearchServices(config, db),
     storage: options.storage,
     /** Later layers (documents) register what must be removed with a workspace. */
     workspaceCleanups,

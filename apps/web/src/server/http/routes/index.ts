@@ -12,11 +12,12 @@ import { registerAdminRoutes } from './admin.js';
 import { registerAuthRoutes } from './auth.js';
 import { registerDocumentRoutes } from './documents.js';
 import { registerMeRoutes } from './me.js';
+import { registerSearchRoutes } from './search.js';
 import { registerWorkspaceRoutes } from './workspaces.js';
 
 export type RouteGroup = (app: OpenAPIHono<AppEnv>, services: Services) => void;
 
-const routeGroups: RouteGroup[] = [registerAuthRoutes, registerMeRoutes, registerWorkspaceRoutes, registerDocumentRoutes, registerAccountRoutes, registerAdminRoutes];
+const routeGroups: RouteGroup[] = [registerAuthRoutes, registerMeRoutes, registerWorkspaceRoutes, registerDocumentRoutes, registerSearchRoutes, registerAccountRoutes, registerAdminRoutes];
 
 export function mountApi(services: Services, extra: RouteGroup[] = []) {
   return (app: OpenAPIHono<AppEnv>) => {
