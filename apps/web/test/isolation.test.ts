@@ -28,6 +28,8 @@ export const workspaceRoutes: RouteCase[] = [
   { method: 'GET', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}/file`, min: 'viewer' },
   { method: 'POST', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}/reindex`, min: 'editor' },
   { method: 'DELETE', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}`, min: 'editor' },
+  { method: 'GET', path: ({ ws }) => `/api/workspaces/${ws}/search?q=secret`, min: 'viewer' },
+  { method: 'POST', path: ({ ws }) => `/api/workspaces/${ws}/ask`, body: { question: 'What are the secret plans?' }, min: 'viewer' },
   // Destructive last: deleting the workspace.
   { method: 'DELETE', path: ({ ws }) => `/api/workspaces/${ws}`, min: 'owner' },
 ];
