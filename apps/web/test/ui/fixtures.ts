@@ -52,3 +52,12 @@ export function unsupportedFixture(): FixtureFile {
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;
   return { name: 'diagram.png', mimeType: 'image/png', buffer: Buffer.concat([png, noise]) };
 }
+
+/** A long Markdown file: many short sections that all mention limestone, for paging through results. */
+export function longFixture(sections = 30): FixtureFile {
+  const parts = ['# Limestone register', ''];
+  for (let i = 1; i <= sections; i++) {
+    parts.push(`## Bench ${i}`, '', `Bench ${i} exposes limestone bed number ${i}, logged by survey team ${(i % 4) + 1}.`, '');
+  }
+  return { name: 'limestone-register.md', mimeType: 'text/markdown', buffer: Buffer.from(parts.join('\n')) };
+}

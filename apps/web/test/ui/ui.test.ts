@@ -15,7 +15,7 @@ import { endpoints } from '../../src/ui/api/contract.js';
 import { copyPgliteTemplate } from '../../../../test/support/pglite-template.js';
 import { freePort, repoRoot, startQuarry, type QuarryProcess } from '../../../../test/support/process.js';
 import { checkEndpoint } from './contract.js';
-import { htmlFixture, markdownFixture, pdfFixture, unsupportedFixture, type FixtureFile } from './fixtures.js';
+import { htmlFixture, longFixture, markdownFixture, pdfFixture, unsupportedFixture, type FixtureFile } from './fixtures.js';
 
 const shots = path.join(repoRoot, 'test-results', 'screenshots');
 const PASSWORD = 'correct horse battery';
@@ -162,6 +162,17 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
     await admin.getByRole('button', { name: 'Create workspace' }).click();
     await admin.getByRole('heading', { name: 'Geology: documents' }).waitFor();
     ws = /\/w\/([^/?#]+)/.exec(admin.url())![1]!;
+    // Keyboard: the first Tab reaches the skip link, and the section nav moves focus to the new page's heading.
+    await admin.reload();
+    await admin.getByRole('heading', { name: 'Geology: documents' }).waitFor();
+    await admin.keyboard.press('Tab');
+    expect(await admin.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await admin.getByRole('link', { name: 'Settings' }).focus();
+    await admin.keyboard.press('Enter');
+    await admin.getByRole('heading', { name: 'Geology: settings' }).waitFor();
+    expect(await admin.evaluate(() => document.activeElement?.id)).toBe('page-heading');
+    await admin.getByRole('link', { name: 'Documents' }).click();
+    await admin.getByRole('heading', { name: 'Geology: documents' }).waitFor();
     expect(ws).toBeTruthy();
     await capture(admin, 'documents-empty');
   });
@@ -324,6 +335,29 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
       .poll(async () => {
         const actions = await admin.getByTestId('audit-action').allInnerTexts();
         return actions.length > 0 && actions.every((a) => a === 'user.signed_up');
+      }, WAIT)
+      .toBe(true);
+  });
+
+  it('search loads more results on scroll and filters by document', async () => {
+    await admin.goto(`${base}/w/${ws}`);
+    await admin.locator('#file-input').setInputFiles([{ name: 'limestone-register.md', mimeType: 'text/markdown', buffer: longFixture().buffer }]);
+    const row = admin.getByTestId('document-row').filter({ hasText: 'limestone-register.md' });
+    await row.locator('[data-status=ready]').waitFor({ timeout: 60_000 });
+
+    await admin.goto(`${base}/w/${ws}/search?q=limestone&mode=keyword`);
+    const results = admin.getByTestId('search-result');
+    await results.first().waitFor(WAIT);
+    const firstPage = await results.count();
+    await admin.getByRole('button', { name: 'More results' }).waitFor(WAIT);
+    await results.last().scrollIntoViewIfNeeded();
+    await expect.poll(() => results.count(), WAIT).toBeGreaterThan(firstPage);
+
+    await admin.getByLabel('Document').selectOption({ label: 'field-guide.md' });
+    await expect
+      .poll(async () => {
+        const titles = await admin.locator('[data-testid=search-result] .result-title').allInnerTexts();
+        return titles.length > 0 && titles.every((t) => t === 'field-guide.md');
       }, WAIT)
       .toBe(true);
   });

@@ -46,6 +46,11 @@ export function PageTitle({ children, actions }: { children: string; actions?: R
   useEffect(() => {
     document.title = `${children} · Quarry`;
   }, [children]);
+  // After navigating with a link in a nav bar, move focus to the new page's heading (screen readers announce it).
+  useEffect(() => {
+    const active = document.activeElement;
+    if (active instanceof HTMLElement && active.closest('nav')) ref.current?.focus({ preventScroll: true });
+  }, []);
   return (
     <div className="page-title">
       <h1 ref={ref} tabIndex={-1} id="page-heading">

@@ -127,7 +127,7 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
         <p className="muted small" aria-live="polite">
           {hits.length === 0
             ? 'No passages match.'
-            : `${hits.length}${hasNextPage ? '+' : ''} passages · ${first.mode} · ${first.tookMs} ms`}
+            : `${hits.length}${hasNextPage ? '+' : ''} passage${hits.length === 1 && !hasNextPage ? '' : 's'} · ${first.mode} · ${first.tookMs} ms`}
         </p>
       ) : null}
       <ol className="results" aria-label="Search results">
