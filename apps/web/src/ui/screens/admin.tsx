@@ -70,7 +70,7 @@ function Users({ me }: { me: Me }) {
   if (users.isError) return <ErrorText error={users.error} />;
   return (
     <div className="card table-wrap" role="region" aria-label="Users" tabIndex={0}>
-      <table>
+      <table className="stack-on-small">
         <caption className="visually-hidden">Users</caption>
         <thead>
           <tr>

@@ -107,7 +107,9 @@ function SignInForm({ signupOpen }: { signupOpen: boolean }) {
         <p className="muted center">
           New here? <Link href="/sign-up">Create an account</Link>
         </p>
-      ) : null}
+      ) : (
+        <p className="muted center small">New here? Ask an administrator for an account or an invitation link.</p>
+      )}
     </form>
   );
 }
