@@ -8,7 +8,10 @@ import type { Shape } from '../../src/ui/api/shape.js';
 
 type JsonSchema = Record<string, unknown>;
 interface OpenApiDoc {
-  paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }> }>
+  >;
   components?: { schemas?: Record<string, JsonSchema> };
 }
 
@@ -26,7 +29,10 @@ function resolve(doc: OpenApiDoc, schema: JsonSchema | undefined): JsonSchema | 
       type: 'object',
       ...rest,
       properties: Object.assign({}, ...parts.map((p) => p.properties ?? {}), rest.properties ?? {}),
-      required: [...parts.flatMap((p) => (p.required as string[] | undefined) ?? []), ...((rest.required as string[] | undefined) ?? [])],
+      required: [
+        ...parts.flatMap((p) => (p.required as string[] | undefined) ?? []),
+        ...((rest.required as string[] | undefined) ?? []),
+      ],
     };
   }
   return s;
@@ -43,13 +49,22 @@ function variants(doc: OpenApiDoc, schema: JsonSchema | undefined): { options: J
   }
   if (Array.isArray(s.type)) {
     const types = s.type as string[];
-    return { options: types.filter((t) => t !== 'null').map((type) => ({ ...s, type })), nullable: types.includes('null') || s.nullable === true };
+    return {
+      options: types.filter((t) => t !== 'null').map((type) => ({ ...s, type })),
+      nullable: types.includes('null') || s.nullable === true,
+    };
   }
   if (s.type === 'null') return { options: [], nullable: true };
   return { options: [s], nullable: s.nullable === true };
 }
 
-export function checkShape(doc: OpenApiDoc, expected: Shape, schema: JsonSchema | undefined, at: string, problems: string[]): void {
+export function checkShape(
+  doc: OpenApiDoc,
+  expected: Shape,
+  schema: JsonSchema | undefined,
+  at: string,
+  problems: string[],
+): void {
   if (expected.kind === 'unknown') return;
   if (expected.kind === 'optional') return checkShape(doc, expected.of, schema, at, problems);
   const { options, nullable } = variants(doc, schema);
@@ -68,7 +83,11 @@ export function checkShape(doc: OpenApiDoc, expected: Shape, schema: JsonSchema 
     // Re-run on the first option to report the detailed reason.
     const detail: string[] = [];
     fitsOne(doc, inner, options[0]!, at, detail);
-    problems.push(...(detail.length ? detail : [`${at}: type differs (UI expects ${inner.kind}, server has ${JSON.stringify(options.map((o) => o.type))})`]));
+    problems.push(
+      ...(detail.length
+        ? detail
+        : [`${at}: type differs (UI expects ${inner.kind}, server has ${JSON.stringify(options.map((o) => o.type))})`]),
+    );
   }
 }
 
@@ -79,17 +98,20 @@ function fitsOne(doc: OpenApiDoc, expected: Shape, s: JsonSchema, at: string, pr
       if (s.type !== 'string') problems.push(`${at}: UI expects a string, server has ${String(s.type)}`);
       break;
     case 'number':
-      if (s.type !== 'number' && s.type !== 'integer') problems.push(`${at}: UI expects a number, server has ${String(s.type)}`);
+      if (s.type !== 'number' && s.type !== 'integer')
+        problems.push(`${at}: UI expects a number, server has ${String(s.type)}`);
       break;
     case 'boolean':
       if (s.type !== 'boolean') problems.push(`${at}: UI expects a boolean, server has ${String(s.type)}`);
       break;
     case 'enum': {
       const values = (s.enum as unknown[] | undefined) ?? (s.const !== undefined ? [s.const] : undefined);
-      if (s.type !== 'string') problems.push(`${at}: UI expects one of ${expected.values.join('|')}, server has ${String(s.type)}`);
+      if (s.type !== 'string')
+        problems.push(`${at}: UI expects one of ${expected.values.join('|')}, server has ${String(s.type)}`);
       else if (values) {
         const unknownToUi = values.filter((v) => !expected.values.includes(String(v)));
-        if (unknownToUi.length) problems.push(`${at}: the server may send ${unknownToUi.join(', ')}, which the UI does not handle`);
+        if (unknownToUi.length)
+          problems.push(`${at}: the server may send ${unknownToUi.join(', ')}, which the UI does not handle`);
       }
       break;
     }
@@ -110,7 +132,8 @@ function fitsOne(doc: OpenApiDoc, expected: Shape, s: JsonSchema, at: string, pr
           if (field.kind !== 'optional') problems.push(`${path}: missing in the server's schema`);
           continue;
         }
-        if (field.kind !== 'optional' && !required.has(name)) problems.push(`${path}: optional on the server, required by the UI`);
+        if (field.kind !== 'optional' && !required.has(name))
+          problems.push(`${path}: optional on the server, required by the UI`);
         checkShape(doc, field, props[name], path, problems);
       }
       break;

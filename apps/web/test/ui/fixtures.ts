@@ -12,7 +12,11 @@ export async function pdfFixture(): Promise<FixtureFile> {
   const font = await pdf.embedFont(StandardFonts.Helvetica);
   const pages = [
     ['Quarry operations handbook', 'Blasting schedules are posted every Monday morning at the site office.'],
-    ['Safety', 'Every visitor to the quarry floor must wear a hard hat and high visibility clothing.', 'The dolomite benches are inspected weekly by the site geologist.'],
+    [
+      'Safety',
+      'Every visitor to the quarry floor must wear a hard hat and high visibility clothing.',
+      'The dolomite benches are inspected weekly by the site geologist.',
+    ],
   ];
   for (const lines of pages) {
     const page = pdf.addPage([595, 842]);
@@ -57,7 +61,12 @@ export function unsupportedFixture(): FixtureFile {
 export function longFixture(sections = 30): FixtureFile {
   const parts = ['# Limestone register', ''];
   for (let i = 1; i <= sections; i++) {
-    parts.push(`## Bench ${i}`, '', `Bench ${i} exposes limestone bed number ${i}, logged by survey team ${(i % 4) + 1}.`, '');
+    parts.push(
+      `## Bench ${i}`,
+      '',
+      `Bench ${i} exposes limestone bed number ${i}, logged by survey team ${(i % 4) + 1}.`,
+      '',
+    );
   }
   return { name: 'limestone-register.md', mimeType: 'text/markdown', buffer: Buffer.from(parts.join('\n')) };
 }

@@ -15,7 +15,14 @@ import { endpoints } from '../../src/ui/api/contract.js';
 import { copyPgliteTemplate } from '../../../../test/support/pglite-template.js';
 import { freePort, repoRoot, startQuarry, type QuarryProcess } from '../../../../test/support/process.js';
 import { checkEndpoint } from './contract.js';
-import { htmlFixture, longFixture, markdownFixture, pdfFixture, unsupportedFixture, type FixtureFile } from './fixtures.js';
+import {
+  htmlFixture,
+  longFixture,
+  markdownFixture,
+  pdfFixture,
+  unsupportedFixture,
+  type FixtureFile,
+} from './fixtures.js';
 
 const shots = path.join(repoRoot, 'test-results', 'screenshots');
 const PASSWORD = 'correct horse battery';
@@ -51,16 +58,24 @@ async function capture(page: Page, name: string) {
   for (const { width, scheme } of runs) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.setViewportSize({ width, height: width === 1280 ? 800 : 740 });
-    await page.screenshot({ path: path.join(shots, `${name}-${width}${scheme === 'dark' ? '-dark' : ''}.png`), fullPage: true, animations: 'disabled' });
+    await page.screenshot({
+      path: path.join(shots, `${name}-${width}${scheme === 'dark' ? '-dark' : ''}.png`),
+      fullPage: true,
+      animations: 'disabled',
+    });
     // The full rule set in light mode; in dark mode only what the scheme changes (contrast).
     const axe = new AxeBuilder({ page });
-    const result = await (scheme === 'dark' ? axe.withRules(['color-contrast']) : axe.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])).analyze();
+    const result = await (
+      scheme === 'dark' ? axe.withRules(['color-contrast']) : axe.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    ).analyze();
     const serious = result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
       .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
     expect.soft(serious, `axe on ${name} at ${width}px ${scheme}`).toEqual([]);
     if (width === 375) {
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect.soft(overflow, `${name} scrolls sideways at 375px`).toBeLessThanOrEqual(0);
     }
   }
@@ -103,18 +118,36 @@ async function createInvitation(admin: Page, email: string): Promise<string> {
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: path.join(repoRoot, 'apps/web'), encoding: 'utf8', timeout: 120_000 });
+  const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
+    cwd: path.join(repoRoot, 'apps/web'),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
 
   dataDir = mkdtempSync(path.join(tmpdir(), 'quarry-ui-'));
   await copyPgliteTemplate(dataDir);
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = await startQuarry({ DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: base, SIGNUP_MODE: 'invite', LOG_LEVEL: 'warn' });
+  server = await startQuarry({
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    PUBLIC_URL: base,
+    SIGNUP_MODE: 'invite',
+    LOG_LEVEL: 'warn',
+  });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 180_000);
 
@@ -122,7 +155,8 @@ afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
   await server?.stop();
-  if (Object.keys(metrics).length) writeFileSync(path.join(repoRoot, 'test-results', 'ui-metrics.json'), JSON.stringify(metrics, null, 2));
+  if (Object.keys(metrics).length)
+    writeFileSync(path.join(repoRoot, 'test-results', 'ui-metrics.json'), JSON.stringify(metrics, null, 2));
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -130,10 +164,17 @@ describe('the API contract the UI is built on', () => {
   it('every endpoint the UI calls exists in /api/openapi.json with the fields the UI reads', async () => {
     const doc = await (await fetch(`${base}/api/openapi.json`)).json();
     const checked = Object.entries(endpoints).filter(([, e]) => e.openapi);
-    const absentOptional = checked.filter(([, e]) => 'optional' in e && e.optional && !doc.paths[e.path]?.[e.method.toLowerCase()]);
+    const absentOptional = checked.filter(
+      ([, e]) => 'optional' in e && e.optional && !doc.paths[e.path]?.[e.method.toLowerCase()],
+    );
     // Optional endpoints (the UI degrades without them) are checked only once the server has them.
-    if (absentOptional.length) console.log(`optional endpoints not served yet: ${absentOptional.map(([n, e]) => `${n} (${e.method} ${e.path})`).join(', ')}`);
-    const problems = checked.filter((entry) => !absentOptional.includes(entry)).flatMap(([name, e]) => checkEndpoint(doc, e, name));
+    if (absentOptional.length)
+      console.log(
+        `optional endpoints not served yet: ${absentOptional.map(([n, e]) => `${n} (${e.method} ${e.path})`).join(', ')}`,
+      );
+    const problems = checked
+      .filter((entry) => !absentOptional.includes(entry))
+      .flatMap(([name, e]) => checkEndpoint(doc, e, name));
     expect(problems).toEqual([]);
     expect(checked.length - absentOptional.length).toBeGreaterThan(20);
   });
@@ -194,11 +235,16 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
     // Live status without reloading: every document reaches "ready".
     const rows = admin.getByTestId('document-row');
     await expect.poll(() => rows.count(), WAIT).toBe(3);
-    await expect.poll(() => admin.locator('[data-testid=document-row] [data-status=ready]').count(), { timeout: 60_000 }).toBe(3);
+    await expect
+      .poll(() => admin.locator('[data-testid=document-row] [data-status=ready]').count(), { timeout: 60_000 })
+      .toBe(3);
     await capture(admin, 'documents');
 
     // Download gives back the original bytes.
-    const href = await rows.filter({ hasText: 'field-guide.md' }).getByRole('link', { name: /^Download/ }).getAttribute('href');
+    const href = await rows
+      .filter({ hasText: 'field-guide.md' })
+      .getByRole('link', { name: /^Download/ })
+      .getAttribute('href');
     const download = await admin.context().request.get(`${base}${href}`);
     expect(download.status()).toBe(200);
     expect(await download.text()).toBe(files[1]!.buffer.toString());
@@ -281,7 +327,9 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
 
     await viewer.goto(`${base}/w/${ws}/search?q=dolomite`);
     await viewer.getByTestId('search-result').first().waitFor(WAIT);
-    expect((await viewer.getByTestId('search-result').first().locator('mark').first().innerText()).toLowerCase()).toContain('dolomite');
+    expect(
+      (await viewer.getByTestId('search-result').first().locator('mark').first().innerText()).toLowerCase(),
+    ).toContain('dolomite');
   });
 
   it('a signed-in user who is not a member gets "not found" for the workspace URL', async () => {
@@ -341,7 +389,9 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
 
   it('search loads more results on scroll and filters by document', async () => {
     await admin.goto(`${base}/w/${ws}`);
-    await admin.locator('#file-input').setInputFiles([{ name: 'limestone-register.md', mimeType: 'text/markdown', buffer: longFixture().buffer }]);
+    await admin
+      .locator('#file-input')
+      .setInputFiles([{ name: 'limestone-register.md', mimeType: 'text/markdown', buffer: longFixture().buffer }]);
     const row = admin.getByTestId('document-row').filter({ hasText: 'limestone-register.md' });
     await row.locator('[data-status=ready]').waitFor({ timeout: 60_000 });
 
@@ -369,9 +419,13 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
     await page.goto(`${base}/w/${ws}`);
     await page.getByTestId('document-row').first().waitFor();
     const listVisibleMs = Date.now() - started;
-    const paint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null);
+    const paint = await page.evaluate(
+      () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
+    );
     metrics.documentsScreen = { listVisibleMs, firstContentfulPaintMs: paint };
-    console.log(`documents screen: first contentful paint ${paint?.toFixed(0)} ms, list visible after ${listVisibleMs} ms`);
+    console.log(
+      `documents screen: first contentful paint ${paint?.toFixed(0)} ms, list visible after ${listVisibleMs} ms`,
+    );
     expect(listVisibleMs).toBeGreaterThan(0);
   });
 });

@@ -54,7 +54,10 @@ const fallbackMessages: Record<number, string> = {
 export function toApiError(status: number, body: unknown, requestId?: string): ApiError {
   const record = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   const inner = (record.error && typeof record.error === 'object' ? record.error : record) as Record<string, unknown>;
-  const message = typeof inner.message === 'string' && inner.message ? inner.message : (fallbackMessages[status] ?? `Request failed (${status}).`);
+  const message =
+    typeof inner.message === 'string' && inner.message
+      ? inner.message
+      : (fallbackMessages[status] ?? `Request failed (${status}).`);
   const code = typeof inner.code === 'string' ? inner.code.toLowerCase() : `http_${status}`;
   const rid = typeof inner.requestId === 'string' ? inner.requestId : requestId;
   return new ApiError(status, code, message, rid, record);
@@ -89,7 +92,10 @@ export async function request<T>(
     res = await fetch(withQuery(path, options.query), {
       method,
       credentials: 'same-origin',
-      headers: { accept: 'application/json', ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        accept: 'application/json',
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
       signal: options.signal,
     });
@@ -111,8 +117,11 @@ export async function request<T>(
 }
 
 const e = endpoints;
-const call = <T>(endpoint: { method: string; path: string }, params?: Record<string, string>, options?: Parameters<typeof request>[2]) =>
-  request<T>(endpoint.method, pathOf(endpoint.path, params), options);
+const call = <T>(
+  endpoint: { method: string; path: string },
+  params?: Record<string, string>,
+  options?: Parameters<typeof request>[2],
+) => request<T>(endpoint.method, pathOf(endpoint.path, params), options);
 
 export interface SessionInfo {
   id: string;
@@ -127,7 +136,8 @@ export interface SessionInfo {
 export const api = {
   authStatus: () => call<AuthStatus>(e.authStatus),
   me: () => call<Me>(e.me),
-  signUp: (body: { email: string; password: string; name: string; inviteToken?: string }) => call<unknown>(e.signUp, {}, { body }),
+  signUp: (body: { email: string; password: string; name: string; inviteToken?: string }) =>
+    call<unknown>(e.signUp, {}, { body }),
   signIn: (body: { email: string; password: string }) => call<unknown>(e.signIn, {}, { body }),
   signOut: () => call<unknown>(e.signOut, {}, { body: {} }),
   changePassword: (body: { currentPassword: string; newPassword: string; revokeOtherSessions: boolean }) =>
@@ -142,8 +152,10 @@ export const api = {
   renameWorkspace: (ws: string, name: string) => call<Workspace>(e.renameWorkspace, { ws }, { body: { name } }),
   deleteWorkspace: (ws: string) => call<void>(e.deleteWorkspace, { ws }),
   listMembers: (ws: string) => call<{ items: Member[] }>(e.listMembers, { ws }),
-  addMember: (ws: string, email: string, role: WorkspaceRole) => call<Member>(e.addMember, { ws }, { body: { email, role } }),
-  updateMember: (ws: string, userId: string, role: WorkspaceRole) => call<{ userId: string; role: WorkspaceRole }>(e.updateMember, { ws, userId }, { body: { role } }),
+  addMember: (ws: string, email: string, role: WorkspaceRole) =>
+    call<Member>(e.addMember, { ws }, { body: { email, role } }),
+  updateMember: (ws: string, userId: string, role: WorkspaceRole) =>
+    call<{ userId: string; role: WorkspaceRole }>(e.updateMember, { ws, userId }, { body: { role } }),
   removeMember: (ws: string, userId: string) => call<void>(e.removeMember, { ws, userId }),
 
   listDocuments: (ws: string, cursor?: string) =>
@@ -154,8 +166,11 @@ export const api = {
   reindexDocument: (ws: string, id: string) => call<unknown>(e.reindexDocument, { ws, id }, { body: {} }),
   uploadUrl: (ws: string) => pathOf(e.uploadDocument.path, { ws }),
 
-  search: (ws: string, q: { q: string; mode: SearchMode; documentId?: string; cursor?: string; limit?: number }, signal?: AbortSignal) =>
-    call<SearchResult>(e.search, { ws }, { query: { limit: 10, ...q }, signal }),
+  search: (
+    ws: string,
+    q: { q: string; mode: SearchMode; documentId?: string; cursor?: string; limit?: number },
+    signal?: AbortSignal,
+  ) => call<SearchResult>(e.search, { ws }, { query: { limit: 10, ...q }, signal }),
   listApiKeys: () => call<Page<ApiKey>>(e.listApiKeys),
   createApiKey: (name: string) => call<CreatedApiKey>(e.createApiKey, {}, { body: { name } }),
   revokeApiKey: (id: string) => call<void>(e.revokeApiKey, { id }),
@@ -163,11 +178,18 @@ export const api = {
   askUrl: (ws: string) => pathOf(e.ask.path, { ws }),
 
   adminUsers: (cursor?: string) => call<Page<AdminUser>>(e.adminUsers, {}, { query: { cursor, limit: 50 } }),
-  adminUpdateUser: (id: string, body: { role?: string; banned?: boolean }) => call<AdminUser>(e.adminUpdateUser, { id }, { body }),
+  adminUpdateUser: (id: string, body: { role?: string; banned?: boolean }) =>
+    call<AdminUser>(e.adminUpdateUser, { id }, { body }),
   adminInvitations: () => call<Page<Invitation>>(e.adminInvitations, {}, { query: { limit: 50 } }),
   adminCreateInvitation: (body: { email?: string }) => call<CreatedInvitation>(e.adminCreateInvitation, {}, { body }),
-  adminAudit: (filters: { action?: string; actorId?: string; since?: string; until?: string; cursor?: string; limit?: number }) =>
-    call<Page<AuditEvent>>(e.adminAudit, {}, { query: { limit: 25, ...filters } }),
+  adminAudit: (filters: {
+    action?: string;
+    actorId?: string;
+    since?: string;
+    until?: string;
+    cursor?: string;
+    limit?: number;
+  }) => call<Page<AuditEvent>>(e.adminAudit, {}, { query: { limit: 25, ...filters } }),
   adminAuditExportUrl: (filters: { action?: string; actorId?: string; since?: string; until?: string }) =>
     withQuery(e.adminAuditExport.path, filters),
 };

@@ -59,7 +59,14 @@ export const PassageShape = obj({
   text: str,
 });
 
-export const CitationShape = obj({ n: num, documentId: str, documentTitle: str, passageId: str, page: nullable(num), quote: str });
+export const CitationShape = obj({
+  n: num,
+  documentId: str,
+  documentTitle: str,
+  passageId: str,
+  page: nullable(num),
+  quote: str,
+});
 export const AnswerShape = obj({
   answer: str,
   citations: arrayOf(CitationShape),
@@ -121,31 +128,77 @@ const ep = <E extends Endpoint>(e: E) => e;
 export const endpoints = {
   authStatus: ep({ method: 'GET', path: '/api/setup', response: AuthStatusShape, openapi: true }),
   me: ep({ method: 'GET', path: '/api/me', response: MeShape, openapi: true }),
-  listWorkspaces: ep({ method: 'GET', path: '/api/workspaces', response: obj({ items: arrayOf(WorkspaceShape) }), openapi: true }),
+  listWorkspaces: ep({
+    method: 'GET',
+    path: '/api/workspaces',
+    response: obj({ items: arrayOf(WorkspaceShape) }),
+    openapi: true,
+  }),
   createWorkspace: ep({ method: 'POST', path: '/api/workspaces', response: WorkspaceShape, openapi: true }),
   getWorkspace: ep({ method: 'GET', path: '/api/workspaces/{ws}', response: WorkspaceShape, openapi: true }),
   renameWorkspace: ep({ method: 'PATCH', path: '/api/workspaces/{ws}', response: WorkspaceShape, openapi: true }),
   deleteWorkspace: ep({ method: 'DELETE', path: '/api/workspaces/{ws}', openapi: true }),
-  listMembers: ep({ method: 'GET', path: '/api/workspaces/{ws}/members', response: obj({ items: arrayOf(MemberShape) }), openapi: true }),
+  listMembers: ep({
+    method: 'GET',
+    path: '/api/workspaces/{ws}/members',
+    response: obj({ items: arrayOf(MemberShape) }),
+    openapi: true,
+  }),
   addMember: ep({ method: 'POST', path: '/api/workspaces/{ws}/members', response: MemberShape, openapi: true }),
-  updateMember: ep({ method: 'PATCH', path: '/api/workspaces/{ws}/members/{userId}', response: obj({ userId: str, role: WorkspaceRoleShape }), openapi: true }),
+  updateMember: ep({
+    method: 'PATCH',
+    path: '/api/workspaces/{ws}/members/{userId}',
+    response: obj({ userId: str, role: WorkspaceRoleShape }),
+    openapi: true,
+  }),
   removeMember: ep({ method: 'DELETE', path: '/api/workspaces/{ws}/members/{userId}', openapi: true }),
 
-  listDocuments: ep({ method: 'GET', path: '/api/workspaces/{ws}/documents', response: page(DocumentShape), openapi: true }),
-  uploadDocument: ep({ method: 'POST', path: '/api/workspaces/{ws}/documents', response: UploadAcceptedShape, openapi: true }),
-  getDocument: ep({ method: 'GET', path: '/api/workspaces/{ws}/documents/{id}', response: DocumentShape, openapi: true }),
+  listDocuments: ep({
+    method: 'GET',
+    path: '/api/workspaces/{ws}/documents',
+    response: page(DocumentShape),
+    openapi: true,
+  }),
+  uploadDocument: ep({
+    method: 'POST',
+    path: '/api/workspaces/{ws}/documents',
+    response: UploadAcceptedShape,
+    openapi: true,
+  }),
+  getDocument: ep({
+    method: 'GET',
+    path: '/api/workspaces/{ws}/documents/{id}',
+    response: DocumentShape,
+    openapi: true,
+  }),
   downloadDocument: ep({ method: 'GET', path: '/api/workspaces/{ws}/documents/{id}/file', openapi: true }),
   deleteDocument: ep({ method: 'DELETE', path: '/api/workspaces/{ws}/documents/{id}', openapi: true }),
   reindexDocument: ep({ method: 'POST', path: '/api/workspaces/{ws}/documents/{id}/reindex', openapi: true }),
 
   search: ep({ method: 'GET', path: '/api/workspaces/{ws}/search', response: SearchResultShape, openapi: true }),
-  getPassage: ep({ method: 'GET', path: '/api/workspaces/{ws}/passages/{id}', response: PassageShape, openapi: true, optional: true }),
+  getPassage: ep({
+    method: 'GET',
+    path: '/api/workspaces/{ws}/passages/{id}',
+    response: PassageShape,
+    openapi: true,
+    optional: true,
+  }),
   ask: ep({ method: 'POST', path: '/api/workspaces/{ws}/ask', response: AnswerShape, openapi: true }),
 
   adminUsers: ep({ method: 'GET', path: '/api/admin/users', response: page(AdminUserShape), openapi: true }),
   adminUpdateUser: ep({ method: 'PATCH', path: '/api/admin/users/{id}', response: AdminUserShape, openapi: true }),
-  adminInvitations: ep({ method: 'GET', path: '/api/admin/invitations', response: page(InvitationShape), openapi: true }),
-  adminCreateInvitation: ep({ method: 'POST', path: '/api/admin/invitations', response: CreatedInvitationShape, openapi: true }),
+  adminInvitations: ep({
+    method: 'GET',
+    path: '/api/admin/invitations',
+    response: page(InvitationShape),
+    openapi: true,
+  }),
+  adminCreateInvitation: ep({
+    method: 'POST',
+    path: '/api/admin/invitations',
+    response: CreatedInvitationShape,
+    openapi: true,
+  }),
   adminAudit: ep({ method: 'GET', path: '/api/admin/audit', response: page(AuditEventShape), openapi: true }),
   adminAuditExport: ep({ method: 'GET', path: '/api/admin/audit/export', openapi: true }),
 

@@ -4,7 +4,12 @@ import { createSseParser } from './stream.js';
 describe('SSE parser', () => {
   it('assembles events split across chunks, with CRLF, comments and multi-line data', () => {
     const parse = createSseParser();
-    const chunks = ['event: citations\r\ndata: [{"n":1}', ']\r\n\r\n: keep-alive\n\nevent: delta\ndata: {"text":"Gra', 'nite"}\n\n', 'data: line one\ndata: line two\n\n'];
+    const chunks = [
+      'event: citations\r\ndata: [{"n":1}',
+      ']\r\n\r\n: keep-alive\n\nevent: delta\ndata: {"text":"Gra',
+      'nite"}\n\n',
+      'data: line one\ndata: line two\n\n',
+    ];
     const events = chunks.flatMap((c) => parse(c));
     expect(events).toEqual([
       { event: 'citations', data: '[{"n":1}]' },

@@ -83,5 +83,8 @@ export async function askStream(
       }
     }
   }
-  if (!finished) throw toApiError(502, { error: { code: 'stream_ended', message: 'The answer stream ended before the answer was complete. Try again.' } });
+  if (!finished)
+    throw toApiError(502, {
+      error: { code: 'stream_ended', message: 'The answer stream ended before the answer was complete. Try again.' },
+    });
 }

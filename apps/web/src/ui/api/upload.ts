@@ -31,7 +31,8 @@ export function uploadFile(
         resolve(body as UploadAccepted);
       } else reject(toApiError(xhr.status, body, xhr.getResponseHeader('x-request-id') ?? undefined));
     };
-    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The upload was interrupted. Check your connection and try again.'));
+    xhr.onerror = () =>
+      reject(new ApiError(0, 'network_error', 'The upload was interrupted. Check your connection and try again.'));
     xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     const form = new FormData();

@@ -106,7 +106,12 @@ export function ConfirmDialog(props: {
         <button type="button" onClick={props.onCancel} autoFocus>
           Cancel
         </button>
-        <button type="button" className={props.danger ? 'danger' : 'primary'} onClick={props.onConfirm} disabled={props.busy}>
+        <button
+          type="button"
+          className={props.danger ? 'danger' : 'primary'}
+          onClick={props.onConfirm}
+          disabled={props.busy}
+        >
           {props.busy ? 'Working…' : props.confirmLabel}
         </button>
       </div>

@@ -17,6 +17,8 @@ describe('snippets', () => {
   });
 
   it('a raw tag in a snippet stays text', () => {
-    expect(snippetParts('<img src=x onerror=alert(1)>')).toEqual([{ text: '<img src=x onerror=alert(1)>', marked: false }]);
+    expect(snippetParts('<img src=x onerror=alert(1)>')).toEqual([
+      { text: '<img src=x onerror=alert(1)>', marked: false },
+    ]);
   });
 });

@@ -3,7 +3,17 @@
  * matches — as React text and <mark> elements. Nothing is parsed as HTML, so a
  * snippet can never inject markup, whatever it contains.
  */
-const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'", '#x27': "'", '#x2F': '/', '#47': '/' };
+const entities: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  '#39': "'",
+  '#x27': "'",
+  '#x2F': '/',
+  '#47': '/',
+};
 
 export function unescapeHtml(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, name: string) => {
@@ -30,8 +40,6 @@ export function snippetParts(snippet: string): { text: string; marked: boolean }
 
 export function Snippet({ html }: { html: string }) {
   return (
-    <>
-      {snippetParts(html).map((p, i) => (p.marked ? <mark key={i}>{p.text}</mark> : <span key={i}>{p.text}</span>))}
-    </>
+    <>{snippetParts(html).map((p, i) => (p.marked ? <mark key={i}>{p.text}</mark> : <span key={i}>{p.text}</span>))}</>
   );
 }
