@@ -114,6 +114,10 @@ check_https
 check_ui_headers
 check_crash_recovery
 check_persistence
+# Last while the stack is up: it destroys the volumes (down -v) and restores them from the backup.
+expect "backup → down -v → up → restore round trip" "docker/backup.sh + docker/restore.sh; counts, files and a search result compared" \
+  env COMPOSE_FILE="$ROOT/docker/docker-compose.prod.yml" COMPOSE_PROJECT_NAME="$PROJECT" ENV_FILE="$WORK/test.env" \
+  ROUNDTRIP_TIMEOUT=600 bash "$HERE/backup-roundtrip.sh"
 log "docker compose down -v (the stack is done; the DB suite uses its own container)"
 bounded 120 compose down -v --timeout 10 >/dev/null 2>&1
 check_db_suite

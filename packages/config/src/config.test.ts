@@ -45,4 +45,15 @@ describe('loadConfig', () => {
     expect(config.storage).toMatchObject({ driver: 's3', endpoint: 'https://abc123.r2.cloudflarestorage.com', bucket: 'quarry' });
     expect(config.auth.signupMode).toBe('invite');
   });
+
+  it('treats empty values as unset (compose passes unset optional variables as "")', () => {
+    const config = loadConfig({ SIGNUP_MODE: '', STORAGE_DRIVER: '', EMBEDDING_DIMENSIONS: '', S3_REGION: '', OPENAI_BASE_URL: '', PORT: '' });
+    expect(config.port).toBe(2000);
+    expect(config.auth.signupMode).toBe('open');
+    expect(config.storage.driver).toBe('fs');
+  });
+
+  it('accepts CIDR ranges in TRUSTED_PROXIES', () => {
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 172.16.0.0/12' }).auth.trustedProxies).toEqual(['10.0.0.0/8', '172.16.0.0/12']);
+  });
 });

@@ -159,11 +159,13 @@ function finalize(env: z.infer<typeof schema>) {
 
 /** Parses an environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const result = schema.safeParse(env);
+  // Compose passes unset optional variables as empty strings: treat `VAR=` as unset everywhere.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const result = schema.safeParse(present);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    const value = env[variable];
+    const value = present[variable];
     const problem = value === undefined ? `is missing: ${issue.message}` : `is invalid (${issue.message})`;
     throw new ConfigError(variable, problem, fixes[variable] ?? `check the value of ${variable}`);
   }
