@@ -240,6 +240,14 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
       .toBe(3);
     await capture(admin, 'documents');
 
+    // The same bytes again: the server's 409 is shown next to the file, with a link to the existing document.
+    await dropFiles(admin, [files[1]!]);
+    const duplicate = uploads.first();
+    await duplicate.getByRole('alert').waitFor(WAIT);
+    expect(await duplicate.getByRole('link', { name: 'Open the existing document' }).getAttribute('href')).toMatch(
+      new RegExp(`^/w/${ws}/documents/.+`),
+    );
+
     // Download gives back the original bytes.
     const href = await rows
       .filter({ hasText: 'field-guide.md' })
