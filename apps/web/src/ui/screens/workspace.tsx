@@ -82,12 +82,14 @@ export function NewWorkspaceScreen({ firstOne = false }: { firstOne?: boolean })
 
 export function NotFoundScreen({ what = 'page' }: { what?: string }) {
   return (
-    <section className="narrow empty">
+    <section className="narrow">
       <PageTitle>Not found</PageTitle>
-      <p>This {what} does not exist, or you do not have access to it.</p>
-      <p>
-        <Link href="/">Go to your workspaces</Link>
-      </p>
+      <div className="card">
+        <p>This {what} does not exist, or you do not have access to it.</p>
+        <p>
+          <Link href="/">Go to your workspaces</Link>
+        </p>
+      </div>
     </section>
   );
 }
