@@ -6,6 +6,8 @@
  *   BENCH_DATABASE_URL=postgres://… npm run bench:search   PostgreSQL 17 + pgvector (default 1M passages;
  *                                            TEST_DATABASE_URL works too); the database must be empty/throwaway
  *   … -- --write                             also write the figures into docs/benchmarks.md ("Search")
+ *   BENCH_REUSE_DIR=/tmp/…                   keep (or reuse) the PGlite directory of an earlier run: loading and
+ *                                            the index build are skipped when it already holds the passages
  *
  * Passages are synthetic but shaped like real ones: sentences of the retrieval corpus (bench/retrieval)
  * mixed with Zipf-distributed filler words, embedded with the offline local embedder (384 dimensions).
@@ -36,6 +38,8 @@ const started = performance.now();
 function checkBudget(stage: string) {
   if (performance.now() - started > BUDGET_MS) throw new Error(`benchmark exceeded its time budget during ${stage}`);
 }
+
+const overBudget = () => performance.now() - started > BUDGET_MS;
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number) {
@@ -166,6 +170,8 @@ async function main() {
   let cleanup = async () => {};
   if (pgUrl) {
     target = { kind: 'postgres', url: pgUrl, poolMax: 4 };
+  } else if (process.env.BENCH_REUSE_DIR) {
+    target = { kind: 'pglite', dir: process.env.BENCH_REUSE_DIR };
   } else {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'quarry-bench-search-'));
     target = { kind: 'pglite', dir };
@@ -180,19 +186,33 @@ async function main() {
   try {
     await runMigrations(handle, target);
     const db = handle.db;
+    // Rows left by an interrupted run's insert test go first.
+    await db.execute(sql`DELETE FROM passages WHERE id >= ${passageId(N)}::uuid AND id < '00000000-0000-4000-a000-000000000000'::uuid`);
     const [{ n: existing } = { n: 0 }] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM passages`);
-    if (Number(existing) > 0) throw new Error('the benchmark database already holds passages: use an empty, throwaway database');
-    console.log(`Loading ${N.toLocaleString()} passages into ${target.kind} …`);
-    const { embedder, space, large, small, loadMs, embedMs } = await load(db, target);
-
-    checkBudget('index build');
-    if (target.kind === 'pglite') await db.execute(sql.raw(`SET maintenance_work_mem = '1GB'`));
-    else await db.execute(sql.raw(`SET maintenance_work_mem = '2GB'`));
-    const [buildMs] = await timed(() => ensureVectorIndex(db, space));
-    console.log(`HNSW index built in ${(buildMs / 1000).toFixed(1)} s`);
+    let loaded: Awaited<ReturnType<typeof load>>;
+    let buildMs: number | undefined;
+    if (Number(existing) === N && process.env.BENCH_REUSE_DIR) {
+      console.log(`Reusing ${N.toLocaleString()} passages in ${process.env.BENCH_REUSE_DIR} (load and index build not measured in this run)`);
+      const embedder = createLocalEmbedder();
+      const space = await activateSpace(db, embedder);
+      const ws = await queryRows<{ id: string; name: string }>(db, sql`SELECT id, name FROM workspaces`);
+      await ensureVectorIndex(db, space);
+      loaded = { embedder, space, large: ws.find((w) => w.name === 'large')!.id, small: ws.find((w) => w.name === 'small')!.id, loadMs: NaN, embedMs: NaN };
+    } else {
+      if (Number(existing) > 0) throw new Error('the benchmark database already holds passages: use an empty, throwaway database');
+      console.log(`Loading ${N.toLocaleString()} passages into ${target.kind} …`);
+      loaded = await load(db, target);
+      checkBudget('index build');
+      if (target.kind === 'pglite') await db.execute(sql.raw(`SET maintenance_work_mem = '1GB'`));
+      else await db.execute(sql.raw(`SET maintenance_work_mem = '2GB'`));
+      [buildMs] = await timed(() => ensureVectorIndex(db, loaded.space));
+      console.log(`HNSW index built in ${(buildMs / 1000).toFixed(1)} s`);
+    }
+    const { embedder, space, large, small, loadMs, embedMs } = loaded;
 
     // Cost of ingesting into an indexed space: 200 single-row inserts with the index in place.
     const extra = await embedder.embed(Array.from({ length: 200 }, passageText), 'passage');
+    console.log('Measuring inserts into the indexed space …');
     const [insertMs] = await timed(async () => {
       for (const [k, v] of extra.entries()) {
         const id = passageId(N + k);
@@ -203,6 +223,7 @@ async function main() {
         await db.execute(sql`INSERT INTO passage_embeddings (passage_id, space_id, workspace_id, embedding) VALUES (${id}::uuid, ${space.id}, ${large}::uuid, ${`[${v.join(',')}]`}::vector)`);
       }
     });
+    await db.execute(sql`DELETE FROM passages WHERE id >= ${passageId(N)}::uuid AND id < '00000000-0000-4000-a000-000000000000'::uuid`);
 
     const texts = queryTexts();
     const queries = Array.from({ length: QUERIES }, (_, i) => texts[(i * 7) % texts.length]!);
@@ -219,12 +240,12 @@ async function main() {
       for (const q of queries.slice(0, WARMUP)) await svc.search({ workspaceId: ws, query: q, mode, limit: 10 });
       const times: number[] = [];
       for (const q of queries) {
-        checkBudget('queries');
+        if (overBudget()) break; // report what was measured rather than nothing
         const [ms] = await timed(() => svc.search({ workspaceId: ws, query: q, mode, limit: 10 }));
         times.push(ms);
       }
       times.sort((a, b) => a - b);
-      return { p50: percentile(times, 50), p95: percentile(times, 95) };
+      return { p50: percentile(times, 50), p95: percentile(times, 95), n: times.length };
     };
 
     const largeCount = Math.round(N * 0.9);
@@ -233,7 +254,8 @@ async function main() {
     const planSmall = await chooseSemanticPlan(db, space, small, {}, defaultSemanticOptions);
 
     const baseline = await measure(exactService, large, 'semantic');
-    const results: Array<[string, { p50: number; p95: number }]> = [
+    console.log('Measuring search latency …');
+    const results: Array<[string, { p50: number; p95: number; n: number }]> = [
       [`semantic, exact scan (baseline), large workspace`, baseline],
       [`keyword, large workspace`, await measure(service, large, 'keyword')],
       [`semantic (${planLarge}), large workspace`, await measure(service, large, 'semantic')],
@@ -243,30 +265,36 @@ async function main() {
       [`hybrid (semantic ${planSmall}), small workspace`, await measure(service, small, 'hybrid')],
     ];
 
-    // Recall@10 of the HNSW plan against the exact scan, per ef_search.
+    // Recall@10 of the HNSW plan against the exact scan (computed once per query), per ef_search.
+    console.log('Measuring HNSW recall …');
     const recallRows: string[] = [];
-    const vectors = await embedder.embed(queries, 'query');
+    const recallQueries = queries.slice(0, Number(process.env.BENCH_RECALL_QUERIES ?? 100));
+    const vectors = await embedder.embed(recallQueries, 'query');
     for (const ws of [
       { id: large, name: 'large' },
       { id: small, name: 'small' },
     ]) {
+      const truths: Array<Set<string>> = [];
+      for (const v of vectors) {
+        if (overBudget()) break;
+        const exact = await semanticCandidates(db, space, v, ws.id, {}, 10, defaultSemanticOptions, 'exact');
+        truths.push(new Set(exact.candidates.map((c) => c.passageId)));
+      }
       for (const ef of [40, 100, 200]) {
-        checkBudget('recall');
         const options: SemanticOptions = { ...defaultSemanticOptions, efSearch: ef };
         let found = 0;
         let total = 0;
         const times: number[] = [];
-        for (const v of vectors) {
-          const exact = await semanticCandidates(db, space, v, ws.id, {}, 10, options, 'exact');
-          const [ms, approx] = await timed(() => semanticCandidates(db, space, v, ws.id, {}, 10, options, 'hnsw'));
+        for (const [i, truth] of truths.entries()) {
+          const [ms, approx] = await timed(() => semanticCandidates(db, space, vectors[i]!, ws.id, {}, 10, options, 'hnsw'));
           times.push(ms);
-          const truth = new Set(exact.candidates.map((c) => c.passageId));
           found += approx.candidates.filter((c) => truth.has(c.passageId)).length;
           total += truth.size;
         }
         times.sort((a, b) => a - b);
+        if (times.length === 0) continue;
         recallRows.push(
-          `| ${ws.name} | ${ef}${ef === defaultSemanticOptions.efSearch ? ' (default)' : ''} | ${(found / total).toFixed(3)} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} |`,
+          `| ${ws.name} | ${ef}${ef === defaultSemanticOptions.efSearch ? ' (default)' : ''} | ${(found / total).toFixed(3)} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${times.length} |`,
         );
       }
     }
@@ -279,21 +307,25 @@ async function main() {
         `1-minute load average at the end ${os.loadavg()[0]!.toFixed(1)} (shared machine: absolute times are inflated, ratios less so).`,
     );
     log('');
-    log(`Load: ${(loadMs / 1000).toFixed(0)} s for ${N.toLocaleString()} passages (${(embedMs / 1000).toFixed(0)} s of it embedding); HNSW build (m=16, ef_construction=64) ${(buildMs / 1000).toFixed(0)} s; ` +
-      `inserting one passage with its vector into the indexed space: ${(insertMs / 200).toFixed(1)} ms each.`);
+    log(
+      (Number.isNaN(loadMs) ? 'Load and index build: reused from an earlier run (see below). ' : `Load: ${(loadMs / 1000).toFixed(0)} s for ${N.toLocaleString()} passages (${(embedMs / 1000).toFixed(0)} s of it embedding); `) +
+        (buildMs !== undefined ? `HNSW build (m=16, ef_construction=64) ${(buildMs / 1000).toFixed(0)} s; ` : '') +
+        `inserting one passage with its vector into the indexed space: ${(insertMs / 200).toFixed(1)} ms each.`,
+    );
     log('');
-    log(`Search latency through the service (ranking + 10 snippets), ${QUERIES} queries after ${WARMUP} warm-up, sequential:`);
+    log(`Search latency through the service (ranking + 10 snippets), up to ${QUERIES} queries after ${WARMUP} warm-up, sequential:`);
     log('');
-    log('| query | p50 ms | p95 ms | p50 vs baseline | p95 vs baseline |');
-    log('|---|---|---|---|---|');
+    log('| query | p50 ms | p95 ms | p50 vs baseline | p95 vs baseline | queries |');
+    log('|---|---|---|---|---|---|');
     for (const [name, r] of results) {
-      log(`| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${(r.p50 / baseline.p50).toFixed(2)}× | ${(r.p95 / baseline.p95).toFixed(2)}× |`);
+      if (r.n === 0) continue;
+      log(`| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${(r.p50 / baseline.p50).toFixed(2)}× | ${(r.p95 / baseline.p95).toFixed(2)}× | ${r.n} |`);
     }
     log('');
     log('Recall@10 of HNSW (iterative scan, workspace filter in the query) against the exact scan, and the vector query alone:');
     log('');
-    log('| workspace | hnsw.ef_search | recall@10 | p50 ms | p95 ms |');
-    log('|---|---|---|---|---|');
+    log('| workspace | hnsw.ef_search | recall@10 | p50 ms | p95 ms | queries |');
+    log('|---|---|---|---|---|---|');
     for (const row of recallRows) log(row);
     log('');
     log(`Plans chosen by the service: large workspace → ${planLarge}, small workspace → ${planSmall} (exact scan at or below ${defaultSemanticOptions.exactScanMaxVectors.toLocaleString()} vectors in the workspace).`);

@@ -67,16 +67,17 @@ export async function semanticCandidates(
   const limit = Math.max(1, Math.trunc(depth));
   let rows: Array<{ passageId: string; distance: number }>;
   if (chosen === 'exact') {
-    // The materialized CTE cannot use the HNSW index: a true exact scan of this workspace's vectors.
+    // Distances are computed in a materialized CTE, which the HNSW index cannot serve: a true exact
+    // scan of this workspace's vectors. Only (id, distance) pairs are materialized, never the vectors.
     rows = await queryRows(
       db,
-      sql`WITH scoped AS MATERIALIZED (
-            SELECT passage_id, embedding FROM passage_embeddings
+      sql`WITH scored AS MATERIALIZED (
+            SELECT passage_id, ${vectorExpr(space)} <=> ${q} AS distance FROM passage_embeddings
             WHERE space_id = ${space.id} AND workspace_id = ${workspaceId}::uuid)
-          SELECT s.passage_id AS "passageId", (s.embedding::vector(${sql.raw(String(space.dimensions))})) <=> ${q} AS distance
-          FROM scoped s JOIN passages p ON p.id = s.passage_id JOIN documents d ON d.id = p.document_id
+          SELECT s.passage_id AS "passageId", s.distance
+          FROM scored s JOIN passages p ON p.id = s.passage_id JOIN documents d ON d.id = p.document_id
           WHERE p.workspace_id = ${workspaceId}::uuid AND ${where}
-          ORDER BY distance, s.passage_id
+          ORDER BY s.distance, s.passage_id
           LIMIT ${limit}`,
     );
   } else {
