@@ -183,6 +183,7 @@ describe('the API contract the UI is built on', () => {
 // Each step drives a real browser and checks every screen it shows at three sizes/schemes.
 describe('the web UI in a browser', { timeout: 120_000 }, () => {
   let admin: Page;
+  let outsider: Page;
   let ws = '';
 
   it('first run: creates the admin account, then a workspace', async () => {
@@ -342,7 +343,7 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
 
   it('a signed-in user who is not a member gets "not found" for the workspace URL', async () => {
     const link = await createInvitation(admin, 'nick@example.com');
-    const outsider = await newPage();
+    outsider = await newPage();
     await signUpWithInvitation(outsider, link, 'Nick Outsider', 'nick@example.com');
     await outsider.goto(`${base}/w/${ws}`);
     await outsider.getByRole('heading', { name: 'Not found' }).waitFor();
@@ -356,6 +357,25 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
     await outsider.getByLabel('Password').fill('wrong password!!');
     await outsider.getByRole('button', { name: 'Sign in' }).click();
     await outsider.getByRole('alert').waitFor();
+  });
+
+  it('account: change password, then sign in with the new one', async () => {
+    await outsider.getByLabel('Password').fill(PASSWORD);
+    await outsider.getByRole('button', { name: 'Sign in' }).click();
+    await outsider.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
+    await outsider.goto(`${base}/account`);
+    await outsider.getByLabel('Current password').fill('not the password');
+    await outsider.getByLabel('New password').fill('a brand new passphrase');
+    await outsider.getByRole('button', { name: 'Change password' }).click();
+    await outsider.getByRole('alert').waitFor(WAIT); // wrong current password: the server's reason, next to the form
+    await outsider.getByLabel('Current password').fill(PASSWORD);
+    await outsider.getByRole('button', { name: 'Change password' }).click();
+    await outsider.getByText('Password changed.').waitFor(WAIT);
+    await outsider.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await outsider.getByLabel('Email').fill('nick@example.com');
+    await outsider.getByLabel('Password').fill('a brand new passphrase');
+    await outsider.getByRole('button', { name: 'Sign in' }).click();
+    await outsider.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
   });
 
   it('account: API key shown once, revocable; sessions listed', async () => {
@@ -382,6 +402,10 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
     await admin.goto(`${base}/admin`);
     await admin.getByText('vera@example.com', { exact: true }).waitFor(WAIT);
     await capture(admin, 'admin-users');
+    await admin.getByRole('button', { name: 'Ban nick@example.com' }).click();
+    await admin.getByRole('button', { name: 'Unban nick@example.com' }).waitFor(WAIT);
+    await outsider.reload();
+    await outsider.getByRole('heading', { name: 'Sign in' }).waitFor(); // a banned user's session stops working
     await admin.getByRole('tab', { name: 'Audit log' }).click();
     await admin.getByRole('table', { name: 'Audit events' }).getByRole('row').nth(1).waitFor(WAIT);
     await capture(admin, 'admin-audit');
@@ -393,6 +417,27 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
         return actions.length > 0 && actions.every((a) => a === 'user.signed_up');
       }, WAIT)
       .toBe(true);
+  });
+
+  it('workspace settings: rename, then delete with typed confirmation', async () => {
+    await admin.goto(`${base}/workspaces/new`);
+    await admin.getByLabel('Workspace name').fill('Scratch');
+    await admin.getByRole('button', { name: 'Create workspace' }).click();
+    await admin.getByRole('heading', { name: 'Scratch: documents' }).waitFor();
+    await admin.getByRole('link', { name: 'Settings' }).click();
+    await admin.getByLabel('Workspace name', { exact: true }).fill('Scratch pad');
+    await admin.getByRole('button', { name: 'Rename' }).click();
+    await admin.getByRole('heading', { name: 'Scratch pad: settings' }).waitFor(WAIT);
+    const switcher = admin.getByLabel('Workspace', { exact: true });
+    await expect.poll(() => switcher.locator('option:checked').innerText(), WAIT).toBe('Scratch pad');
+
+    await admin.getByRole('button', { name: 'Delete workspace' }).click();
+    const dialog = admin.getByRole('dialog', { name: 'Delete this workspace?' });
+    const confirm = dialog.getByRole('button', { name: 'Delete workspace' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel('Type the workspace name to confirm').fill('Scratch pad');
+    await confirm.click();
+    await expect.poll(() => switcher.locator('option', { hasText: 'Scratch pad' }).count(), WAIT).toBe(0);
   });
 
   it('search loads more results on scroll and filters by document', async () => {

@@ -78,6 +78,8 @@ export function ConfirmDialog(props: {
   confirmLabel: string;
   danger?: boolean;
   busy?: boolean;
+  /** Not ready to confirm yet (e.g. a confirmation phrase not typed). */
+  disabled?: boolean;
   error?: unknown;
   onConfirm(): void;
   onCancel(): void;
@@ -110,7 +112,7 @@ export function ConfirmDialog(props: {
           type="button"
           className={props.danger ? 'danger' : 'primary'}
           onClick={props.onConfirm}
-          disabled={props.busy}
+          disabled={props.busy || props.disabled}
         >
           {props.busy ? 'Working…' : props.confirmLabel}
         </button>

@@ -254,7 +254,8 @@ function DangerZone({ ctx }: { ctx: WorkspaceContext }) {
         title="Delete this workspace?"
         confirmLabel="Delete workspace"
         danger
-        busy={del.isPending || typed !== ctx.name}
+        busy={del.isPending}
+        disabled={typed !== ctx.name}
         error={del.error}
         onConfirm={() => del.mutate()}
         onCancel={() => setAction(null)}
