@@ -468,17 +468,28 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
   it('measures time to first render of the documents screen (reported, not asserted)', async () => {
     const page = await newPage();
     await page.context().addCookies(await admin.context().cookies());
-    const started = Date.now();
+    // Measured in the page: milliseconds from navigation start until the first document row is in the DOM.
+    const measure = async () => {
+      const handle = await page.waitForFunction(
+        () => (document.querySelector('[data-testid=document-row]') ? performance.now() : 0),
+        undefined,
+        { polling: 'raf', timeout: 15_000 },
+      );
+      const paint = await page.evaluate(
+        () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? 0,
+      );
+      return {
+        listRenderedMs: Math.round((await handle.jsonValue()) as number),
+        firstContentfulPaintMs: Math.round(paint),
+      };
+    };
     await page.goto(`${base}/w/${ws}`);
-    await page.getByTestId('document-row').first().waitFor();
-    const listVisibleMs = Date.now() - started;
-    const paint = await page.evaluate(
-      () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
-    );
-    metrics.documentsScreen = { listVisibleMs, firstContentfulPaintMs: paint };
-    console.log(
-      `documents screen: first contentful paint ${paint?.toFixed(0)} ms, list visible after ${listVisibleMs} ms`,
-    );
+    const cold = await measure();
+    await page.reload();
+    const warm = await measure();
+    metrics.documentsScreen = { cold, warm };
+    console.log(`documents screen: cold ${JSON.stringify(cold)}, warm (cached assets) ${JSON.stringify(warm)}`);
+    const listVisibleMs = cold.listRenderedMs;
     expect(listVisibleMs).toBeGreaterThan(0);
   });
 });
