@@ -164,6 +164,19 @@ describe('invitations', () => {
     expect((await reused.json()).error.code).toBe('invitation_invalid');
   });
 
+  it('an admin can revoke an unused invitation', async () => {
+    const invite = await adminClient.json('POST', '/api/admin/invitations', {}, 201);
+    await adminClient.json('DELETE', `/api/admin/invitations/${invite.id}`, undefined, 204);
+    const res = await new TestClient(app).request('POST', '/api/auth/sign-up/email', {
+      email: 'revoked@example.com',
+      password: 'long enough password',
+      name: 'Revoked',
+      inviteToken: invite.token,
+    });
+    expect(res.status).toBe(403);
+    expect((await adminClient.request('DELETE', `/api/admin/invitations/${invite.id}`)).status).toBe(404);
+  });
+
   it('refuses an expired invitation', async () => {
     const invite = await adminClient.json('POST', '/api/admin/invitations', { expiresInHours: 1 }, 201);
     await app.runtime.services.db.execute(sql`update invitations set expires_at = now() - interval '1 minute' where id = ${invite.id}`);

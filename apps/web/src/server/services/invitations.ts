@@ -50,6 +50,16 @@ export function createInvitationService(db: Database, publicUrl: string) {
       return row.id;
     },
 
+    /** Revokes an unused invitation by expiring it now (the row stays for the record). */
+    async revoke(id: string): Promise<boolean> {
+      const rows = await db
+        .update(invitations)
+        .set({ expiresAt: new Date() })
+        .where(and(eq(invitations.id, id), isNull(invitations.usedAt), gt(invitations.expiresAt, new Date())))
+        .returning({ id: invitations.id });
+      return rows.length > 0;
+    },
+
     /** Gives a claimed invitation back when the sign-up it was for failed. */
     async release(id: string) {
       await db.update(invitations).set({ usedAt: null }).where(eq(invitations.id, id));

@@ -4,7 +4,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../context.js';
-import { forbidden } from '../errors.js';
+import { forbidden, notFound } from '../errors.js';
 import { requireUser } from '../middleware/session.js';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
 import type { Services } from '../../services/index.js';
@@ -132,6 +132,22 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
         { items: rows.map((r) => ({ id: r.id, email: r.email, expiresAt: r.expiresAt.toISOString(), usedAt: r.usedAt?.toISOString() ?? null })), nextCursor: null },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/admin/invitations/{id}',
+      tags: ['admin'],
+      request: { params: z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 204: { description: 'Revoked: the link no longer works' } },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      if (!(await invitations.revoke(id))) throw notFound('open invitation');
+      await audit.record({ action: 'invitation.revoked', outcome: 'success', actor: actorOf(c), targetType: 'invitation', targetId: id }, meta(c));
+      return c.body(null, 204);
     },
   );
 

@@ -34,14 +34,18 @@ export function registerMeRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
       method: 'get',
       path: '/api/setup',
       tags: ['account'],
-      summary: 'Whether this install still needs its first (admin) account, and the sign-up mode',
+      summary: 'Whether this install still needs its first (admin) account, the sign-up mode and the upload limit',
       responses: {
         200: {
           description: 'Setup state',
-          content: { 'application/json': { schema: z.object({ needsAdmin: z.boolean(), signupMode: z.enum(['open', 'invite', 'closed']) }) } },
+          content: { 'application/json': { schema: z.object({ needsAdmin: z.boolean(), signupMode: z.enum(['open', 'invite', 'closed']), maxUploadMb: z.number() }) } },
         },
       },
     }),
-    async (c) => c.json({ needsAdmin: (await services.users.count()) === 0, signupMode: services.config.auth.signupMode }, 200),
+    async (c) =>
+      c.json(
+        { needsAdmin: (await services.users.count()) === 0, signupMode: services.config.auth.signupMode, maxUploadMb: services.config.uploads.maxMb },
+        200,
+      ),
   );
 }
