@@ -104,7 +104,11 @@ export const AuditEventShape = obj({
 });
 
 /** What the sign-in screen needs before anyone is signed in: is this a first run, may people sign up? */
-export const AuthStatusShape = obj({ needsAdmin: bool, signupMode: oneOf('open', 'invite', 'closed') });
+export const AuthStatusShape = obj({
+  needsAdmin: bool,
+  signupMode: oneOf('open', 'invite', 'closed'),
+  maxUploadMb: optional(num),
+});
 
 export const ApiKeyShape = obj({ id: str, name: str, prefix: str, createdAt: str, lastUsedAt: nullable(str) });
 export const CreatedApiKeyShape = obj({ id: str, name: str, prefix: str, createdAt: str, key: str });

@@ -9,6 +9,7 @@ import { Link } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import type { QuarryDocument } from '../api/contract.js';
 import { uploadFile } from '../api/upload.js';
+import { authStatusQuery } from './auth.js';
 import {
   ConfirmDialog,
   ErrorText,
@@ -84,6 +85,9 @@ function Uploader({ ws }: { ws: string }) {
   const input = useRef<HTMLInputElement>(null);
   const nextKey = useRef(1);
 
+  // Refuse what the server would refuse (413) before sending a byte of it.
+  const maxUploadMb = useQuery(authStatusQuery).data?.maxUploadMb;
+
   const update = (key: number, patch: Partial<UploadItem>) =>
     setItems((all) => all.map((it) => (it.key === key ? { ...it, ...patch } : it)));
 
@@ -99,6 +103,13 @@ function Uploader({ ws }: { ws: string }) {
       const worker = async () => {
         for (let next = queue.shift(); next; next = queue.shift()) {
           const { file, item } = next;
+          if (maxUploadMb !== undefined && file.size > maxUploadMb * 1024 * 1024) {
+            update(item.key, {
+              state: 'failed',
+              error: `This file is larger than the ${maxUploadMb} MB upload limit.`,
+            });
+            continue;
+          }
           update(item.key, { state: 'uploading' });
           try {
             const accepted = await uploadFile(api.uploadUrl(ws), file, (progress) => update(item.key, { progress }));
@@ -113,7 +124,7 @@ function Uploader({ ws }: { ws: string }) {
       };
       void Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, queue.length) }, worker));
     },
-    [queryClient, ws],
+    [queryClient, ws, maxUploadMb],
   );
 
   const onDrop = (e: DragEvent) => {
