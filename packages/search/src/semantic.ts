@@ -24,7 +24,7 @@ export interface SemanticOptions {
   maxScanTuples: number;
 }
 
-export const defaultSemanticOptions: SemanticOptions = { exactScanMaxVectors: 10_000, efSearch: 100, maxScanTuples: 40_000 };
+export const defaultSemanticOptions: SemanticOptions = { exactScanMaxVectors: 10_000, efSearch: 200, maxScanTuples: 40_000 };
 
 export type SemanticPlan = 'exact' | 'hnsw';
 
