@@ -4,8 +4,8 @@ import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drivers, freshTarget, openTestDatabase, postgresUrl, type TestDatabase } from '../../../test/support/databases.js';
-import { openDatabase, queryRows, runMigrations } from './index.js';
-import { auditEvents, workspaces } from './schema.js';
+import { ensureVectorIndex, openDatabase, queryRows, runMigrations, vectorIndexName } from './index.js';
+import { auditEvents, documents, embeddingSpaces, passageEmbeddings, passages, workspaces } from './schema.js';
 
 /** The database's own message (Drizzle wraps it as the error's cause). */
 async function failure(query: PromiseLike<unknown>): Promise<string> {
@@ -47,6 +47,33 @@ describe.each(drivers)('database on %s', (driver) => {
     await expect(failure(db.execute(sql`truncate audit_events`))).resolves.toMatch(/append-only/);
     const rows = await db.select().from(auditEvents);
     expect(rows.map((r) => r.action)).toEqual(['test.event']);
+  });
+
+  it('defers a space\'s vector index until the space holds enough vectors', async () => {
+    t = await openTestDatabase(driver);
+    const { db } = t.handle;
+    const [space] = await db.insert(embeddingSpaces).values({ provider: 't', model: 'm', dimensions: 3, status: 'active' }).returning();
+    const [ws] = await db.insert(workspaces).values({ name: 'w' }).returning();
+    const [doc] = await db
+      .insert(documents)
+      .values({ workspaceId: ws!.id, title: 't', filename: 't', mimeType: 'text/plain', sizeBytes: 1, sha256: 'x', storageKey: 'k' })
+      .returning();
+    const addVector = async (i: number) => {
+      const [p] = await db
+        .insert(passages)
+        .values({ documentId: doc!.id, workspaceId: ws!.id, ordinal: i, text: 'x', tokenCount: 1, tsv: sql`to_tsvector('simple', 'x')` })
+        .returning();
+      await db.insert(passageEmbeddings).values({ passageId: p!.id, spaceId: space!.id, workspaceId: ws!.id, embedding: [1, i, 0] });
+    };
+    const indexCount = async () =>
+      Number((await queryRows<{ n: number }>(db, sql`select count(*)::int as n from pg_indexes where indexname = ${vectorIndexName(space!)}`))[0]!.n);
+    await addVector(1);
+    expect(await ensureVectorIndex(db, space!, { minVectors: 2 })).toBe(false);
+    expect(await indexCount()).toBe(0);
+    await addVector(2);
+    expect(await ensureVectorIndex(db, space!, { minVectors: 2 })).toBe(true);
+    expect(await indexCount()).toBe(1);
+    expect(await ensureVectorIndex(db, space!, { minVectors: 2 })).toBe(true);
   });
 
   it('keeps data across close and reopen', async () => {

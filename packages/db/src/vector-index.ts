@@ -5,7 +5,7 @@
  * must use the same expression — `vectorExpr(space)` — to hit it.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database } from './client.js';
+import { queryRows, type Database } from './client.js';
 
 export interface VectorSpaceRef {
   id: number;
@@ -24,15 +24,38 @@ export function vectorParam(space: VectorSpaceRef, vector: number[]): SQL {
   return sql`${`[${vector.join(',')}]`}::vector(${sql.raw(String(Number(space.dimensions)))})`;
 }
 
-export async function ensureVectorIndex(db: Database, space: VectorSpaceRef): Promise<void> {
+/**
+ * Below this many vectors in a space, embedded PGlite keeps no HNSW index:
+ * every insert into an HNSW index costs ~17 ms in WASM (docs/benchmarks.md),
+ * while an exact scan of this many vectors is as fast as a filtered index scan
+ * and has perfect recall. Search switches to the index at the same size.
+ */
+export const PGLITE_VECTOR_INDEX_MIN_VECTORS = 10_000;
+
+/**
+ * Creates the space's HNSW index. With `minVectors`, only once the space holds
+ * that many vectors (checked cheaply: an existing index short-circuits).
+ * Resolves to whether the index exists afterwards.
+ */
+export async function ensureVectorIndex(db: Database, space: VectorSpaceRef, options: { minVectors?: number } = {}): Promise<boolean> {
   const dims = Number(space.dimensions);
   const id = Number(space.id);
+  if (options.minVectors && options.minVectors > 0) {
+    const existing = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from pg_indexes where indexname = ${vectorIndexName(space)}`);
+    if (Number(existing[0]?.n ?? 0) > 0) return true;
+    const rows = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from (select 1 from passage_embeddings where space_id = ${id} limit ${options.minVectors}) s`,
+    );
+    if (Number(rows[0]?.n ?? 0) < options.minVectors) return false;
+  }
   await db.execute(
     sql.raw(
       `CREATE INDEX IF NOT EXISTS ${vectorIndexName(space)} ON passage_embeddings ` +
         `USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WHERE space_id = ${id}`,
     ),
   );
+  return true;
 }
 
 export async function dropVectorIndex(db: Database, space: VectorSpaceRef): Promise<void> {

@@ -42,7 +42,12 @@ async function hasPassages(db: Database): Promise<boolean> {
  * Makes the configured embedder's space exist and be on its way to active:
  * returns it, and enqueues the re-embedding when it is (still) building.
  */
-export async function prepareEmbeddingSpace(db: Database, queue: JobQueue, identity: EmbeddingSpaceIdentity): Promise<EmbeddingSpace> {
+export async function prepareEmbeddingSpace(
+  db: Database,
+  queue: JobQueue,
+  identity: EmbeddingSpaceIdentity,
+  index: { minVectors?: number } = {},
+): Promise<EmbeddingSpace> {
   let space = await findSpace(db, identity);
   const active = await getActiveSpace(db);
   if (!space) {
@@ -55,7 +60,7 @@ export async function prepareEmbeddingSpace(db: Database, queue: JobQueue, ident
   } else if (space.status === 'retired') {
     [space] = await db.update(embeddingSpaces).set({ status: 'building', activatedAt: null }).where(eq(embeddingSpaces.id, space.id)).returning();
   }
-  await ensureVectorIndex(db, space!);
+  await ensureVectorIndex(db, space!, index);
   // A space left building by an earlier configuration will never finish: retire it.
   const stale = await db
     .select()

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Embedder } from '@quarry/ai';
 import { EmbeddingProviderError } from '@quarry/ai';
-import { passageEmbeddings, type Database } from '@quarry/db';
+import { ensureVectorIndex, passageEmbeddings, PGLITE_VECTOR_INDEX_MIN_VECTORS, type Database } from '@quarry/db';
 import type { ObjectStorage } from '@quarry/storage';
 import { ObjectNotFoundError } from '@quarry/storage';
 import { IsolatedExtractor } from './extract/isolated.js';
@@ -67,6 +67,7 @@ export class IngestWorker {
   private readonly pollMs: number;
   private readonly extractor: IsolatedExtractor;
   private space: EmbeddingSpace | undefined;
+  private readonly indexedSpaces = new Set<number>();
   private running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -94,7 +95,7 @@ export class IngestWorker {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.space = await prepareEmbeddingSpace(this.options.db, this.queue, this.options.embedder.space);
+    this.space = await prepareEmbeddingSpace(this.options.db, this.queue, this.options.embedder.space, this.vectorIndexPolicy());
     if (this.options.driver === 'pglite') {
       const n = await this.queue.recoverAbandoned();
       if (n > 0) this.logger.warn({ jobs: n }, 'jobs left running by a previous process are due again');
@@ -208,6 +209,10 @@ export class IngestWorker {
           'document ready',
         );
         if (outcome.timings) this.options.onIngested?.(documentId, outcome.timings);
+        // The document is ready either way; a failed index build is retried after the next one.
+        await this.buildDeferredVectorIndex().catch((e: unknown) =>
+          this.logger.warn({ err: (e as Error).message }, 'could not build the vector index yet'),
+        );
       }
     } catch (error) {
       await this.handleFailure(job, error, controller).catch((e: unknown) =>
@@ -216,6 +221,22 @@ export class IngestWorker {
     } finally {
       clearInterval(renew);
       clearTimeout(timeout);
+    }
+  }
+
+  /** On PGlite the space's HNSW index waits until the space is large enough to need it. */
+  private vectorIndexPolicy(): { minVectors?: number } {
+    return this.options.driver === 'pglite' ? { minVectors: PGLITE_VECTOR_INDEX_MIN_VECTORS } : {};
+  }
+
+  private async buildDeferredVectorIndex(): Promise<void> {
+    const space = this.space;
+    if (!space || space.status !== 'active' || this.indexedSpaces.has(space.id) || this.options.driver !== 'pglite') return;
+    const started = performance.now();
+    if (await ensureVectorIndex(this.options.db, space, this.vectorIndexPolicy())) {
+      this.indexedSpaces.add(space.id);
+      const ms = Math.round(performance.now() - started);
+      if (ms > 1000) this.logger.info({ space: space.id, ms }, 'built the vector index for the embedding space');
     }
   }
 
