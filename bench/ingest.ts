@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import { loadConfig } from '@quarry/config';
-import { documents, users, workspaces } from '@quarry/db';
+import { documents, dropVectorIndex, embeddingSpaces, ensureVectorIndex, PGLITE_VECTOR_INDEX_MIN_VECTORS, users, workspaces } from '@quarry/db';
 import type { IngestTimings } from '@quarry/ingest';
 import { createLogger } from '../apps/web/src/server/logger.js';
 import { startRuntime } from '../apps/web/src/server/runtime.js';
@@ -60,17 +60,18 @@ async function run() {
   const db = runtime.database.db;
   await db.insert(users).values({ id: 'bench', name: 'bench', email: 'bench@example.com' });
   const [ws] = await db.insert(workspaces).values({ name: 'bench' }).returning();
+  const [wsIndexed] = await db.insert(workspaces).values({ name: 'bench, HNSW from the start' }).returning();
 
-  async function ingest(files: Array<{ name: string; bytes: Buffer }>) {
+  async function ingest(files: Array<{ name: string; bytes: Buffer }>, workspace = ws!) {
     const started = performance.now();
     const ids: string[] = [];
     for (const f of files) {
-      const row = await runtime.services.documents.upload({ workspaceId: ws!.id, userId: 'bench', filename: f.name, stream: Readable.from([f.bytes]) });
+      const row = await runtime.services.documents.upload({ workspaceId: workspace.id, userId: 'bench', filename: f.name, stream: Readable.from([f.bytes]) });
       ids.push(row.id);
     }
     const uploadMs = performance.now() - started;
     for (let i = 0; i < 100_000; i++) {
-      const rows = await db.select({ status: documents.status }).from(documents).where(eq(documents.workspaceId, ws!.id));
+      const rows = await db.select({ status: documents.status }).from(documents).where(eq(documents.workspaceId, workspace.id));
       const open = rows.filter((r) => r.status === 'queued' || r.status === 'processing').length;
       if (open === 0) break;
       await new Promise((r) => setTimeout(r, 20));
@@ -87,7 +88,14 @@ async function run() {
   const textFiles = Array.from({ length: 8 }, (_, i) => ({ name: `t${i}.txt`, bytes: Buffer.from(text(512 * 1024, 100 + i)) }));
   const textBytes = textFiles.reduce((s, f) => s + f.bytes.length, 0);
   const textRun = await ingest(textFiles);
-  const passagesText = (await db.select({ n: documents.passageCount }).from(documents)).reduce((s, r) => s + r.n, 0);
+  const passagesText = (await db.select({ n: documents.passageCount }).from(documents).where(eq(documents.workspaceId, ws!.id))).reduce((s, r) => s + r.n, 0);
+
+  // Baseline in the same process: the same files with the space's HNSW index in place from the first insert
+  // (what PGlite did before the index was deferred to 10k vectors).
+  const [space] = await db.select().from(embeddingSpaces).where(eq(embeddingSpaces.status, 'active'));
+  await ensureVectorIndex(db, space!);
+  const indexedRun = await ingest(textFiles, wsIndexed!);
+  await dropVectorIndex(db, space!);
 
   const pageText = () => text(2_500, Math.floor(Math.random() * 1e6));
   const pdfFiles = await Promise.all(Array.from({ length: 4 }, async (_, i) => ({ name: `p${i}.pdf`, bytes: await makePdf(Array.from({ length: 50 }, pageText)) })));
@@ -107,11 +115,13 @@ async function run() {
   const body = [
     `Measured by \`npm run bench:ingest\` on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, embedded PGlite,`,
     `files on local disk, the offline \`local\` embedder (384 dimensions), \`INGEST_CONCURRENCY=${config.ingest.concurrency}\`, default 800-token passages. From the`,
-    'first upload byte to the last document `ready` (upload, sniff, SHA-256, store, queue, extract, split, embed, insert with HNSW + GIN).',
+    'first upload byte to the last document `ready` (upload, sniff, SHA-256, store, queue, extract, split, embed, insert with GIN; the',
+    `space's HNSW index is deferred on PGlite until it holds ${PGLITE_VECTOR_INDEX_MIN_VECTORS} vectors). Baseline, same process: the same text with HNSW from the first insert.`,
     '',
     '| input | size | wall time | throughput | result |',
     '| --- | --- | --- | --- | --- |',
     `| plain text, 8 files × 512 KiB | ${mb.toFixed(1)} MB, ${passagesText} passages | ${(textRun.totalMs / 1000).toFixed(2)} s | **${(mb / (textRun.totalMs / 1000)).toFixed(2)} MB/s** (target ≥ 2) | ${textRun.failed} failed |`,
+    `| baseline: plain text with HNSW in place | ${mb.toFixed(1)} MB | ${(indexedRun.totalMs / 1000).toFixed(2)} s | ${(mb / (indexedRun.totalMs / 1000)).toFixed(2)} MB/s (deferred run took **${(textRun.totalMs / indexedRun.totalMs).toFixed(2)}×** this time) | ${indexedRun.failed} failed |`,
     `| PDF, 4 files × 50 pages | ${pages} pages | ${(pdfRun.totalMs / 1000).toFixed(2)} s | **${(pages / (pdfRun.totalMs / 1000)).toFixed(0)} pages/s** | ${pdfRun.failed} failed |`,
     '',
     'Where the worker\'s time goes (sum over documents; upload itself took ' +
@@ -121,6 +131,12 @@ async function run() {
     '| --- | --- | --- | --- | --- | --- |',
     row('plain text', textRun),
     row('PDF', pdfRun),
+    '',
+    'Reading the numbers: the text target (≥ 2 MB/s) is **not met** on embedded PGlite. Deferring the HNSW index makes no',
+    'measurable difference at this size (the baseline row): inserts into a small HNSW index are cheap; it pays at scale, where one',
+    'insert into a 90k-vector index costs ~17 ms (see "Search"). Inserting rows — the GIN full-text index updated inside',
+    "PGlite's single-threaded WASM PostgreSQL — dominates the worker, and uploads share that event loop. Not yet measured:",
+    'the same on PostgreSQL, where `quarry worker` can also run ingest in its own process.',
   ].join('\n');
   console.log(body);
   if (write) replaceSection('Ingest', body);
