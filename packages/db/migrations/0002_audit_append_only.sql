@@ -1,6 +1,7 @@
 -- The audit log is append-only for every role the application uses: history
--- can be added to, never rewritten. (A superuser can still drop the trigger;
--- docs/security.md explains why the app never connects as one in production.)
+-- can be added to, never rewritten. (The table's owner or a superuser can still
+-- drop the trigger, and today the app connects as the owner: docs/security.md,
+-- gap G1, tracks moving it to a role that may only INSERT and SELECT here.)
 CREATE OR REPLACE FUNCTION quarry_audit_events_immutable() RETURNS trigger AS $$
 BEGIN
   RAISE EXCEPTION 'audit_events is append-only: % is not allowed', TG_OP
