@@ -218,6 +218,15 @@ check_https() {
   local tls
   tls=$(https /api/health -o /dev/null -w '%{http_version}' --http2 2>/dev/null)
   expect "HTTP/2 over TLS" "negotiated HTTP/$tls" test "$tls" = 2
+  # Search text never reaches Caddy's access log (the request itself does).
+  https '/api/health?q=needle-in-the-log-7319&limit=1' -o /dev/null 2>/dev/null || true
+  sleep 1
+  local logs leaked logged
+  logs=$(compose logs --no-color caddy 2>/dev/null)
+  leaked=$(grep -c 'needle-in-the-log' <<<"$logs" || true)
+  logged=$(grep -c 'limit=1' <<<"$logs" || true)
+  expect "access log drops ?q= (search text)" "search text in log: $leaked line(s); the request itself logged: $logged line(s)" \
+    test "$leaked" = 0 -a "$logged" -gt 0
 }
 
 # 5. The UI is served through Caddy, compressed, and works under the CSP.
