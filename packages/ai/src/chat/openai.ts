@@ -6,6 +6,7 @@
  * wait is bounded: the connection and each gap between chunks by `timeoutMs`.
  */
 import type { ChatMessage, ChatProvider } from '../types.js';
+import { sleep } from '../sleep.js';
 
 export interface OpenAIChatOptions {
   baseUrl: string;
@@ -30,20 +31,6 @@ export class ChatProviderError extends Error {
     this.name = 'ChatProviderError';
   }
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 
 /** The server's own message from an error body, shortened; never echoes request content. */
 function errorDetail(body: string): string {

@@ -5,6 +5,7 @@
  * and bounds every request with a timeout.
  */
 import type { Embedder, EmbeddingSpaceIdentity } from '../types.js';
+import { sleep } from '../sleep.js';
 
 export interface OpenAIEmbedderOptions {
   baseUrl: string;
@@ -46,20 +47,6 @@ export const KNOWN_EMBEDDING_DIMENSIONS: Record<string, number> = {
   'bge-m3': 1024,
   'snowflake-arctic-embed': 1024,
 };
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 
 function normalise(v: number[]): number[] {
   let n = 0;
