@@ -206,6 +206,8 @@ export const passages = pgTable(
     text: text('text').notNull(),
     tokenCount: integer('token_count').notNull(),
     tsv: tsvector('tsv').notNull(),
+    /** Lexeme occurrences in `tsv` (BM25's document length); set by a trigger from `tsv`. */
+    lexemeCount: integer('lexeme_count').notNull().default(0),
   },
   (t) => [
     index('passages_document_idx').on(t.documentId, t.ordinal),
@@ -213,6 +215,27 @@ export const passages = pgTable(
     index('passages_tsv_idx').using('gin', t.tsv),
   ],
 );
+
+/**
+ * BM25 term statistics per workspace, kept exact by statement triggers on
+ * `passages` (migration 0003): how many passages hold each lexeme, and how
+ * many passages and lexeme occurrences the workspace has in all.
+ */
+export const searchTerms = pgTable(
+  'search_terms',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    term: text('term').notNull(),
+    df: integer('df').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.term] })],
+);
+
+export const searchStats = pgTable('search_stats', {
+  workspaceId: uuid('workspace_id').primaryKey(),
+  passages: bigint('passages', { mode: 'number' }).notNull(),
+  lexemes: bigint('lexemes', { mode: 'number' }).notNull(),
+});
 
 /** One embedding model = one space; vectors of different spaces are never compared. */
 export const embeddingSpaces = pgTable(

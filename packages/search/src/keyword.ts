@@ -1,46 +1,109 @@
 /**
- * Keyword retrieval: PostgreSQL full text search over `passages.tsv` (GIN).
- * `websearch_to_tsquery` gives users quotes, `or` and `-exclusions`. Passages
- * matching every term rank first (by `ts_rank_cd`); when a plain query (no
- * operators) has fewer such matches than asked for, passages matching some of
- * the terms follow — natural-language questions rarely match every word.
+ * Keyword retrieval: Okapi BM25 over PostgreSQL full-text search.
+ *
+ * Candidates come from the GIN index on `passages.tsv` (any query term);
+ * they are scored with BM25 from the workspace's own term statistics
+ * (`search_terms`, `search_stats`, kept exact by triggers on `passages`), so a
+ * rare word outweighs a common one and long passages do not win by length.
+ * Stemming and stop words come from the text-search configuration.
+ *
+ * The user's text is parsed by `parseQuerySyntax` (plain words never become
+ * operators); each part reaches PostgreSQL as a parameter of `to_tsvector`,
+ * `phraseto_tsquery` or `plainto_tsquery`, never as tsquery syntax.
  */
 import { sql } from 'drizzle-orm';
 import { queryRows, type Database } from '@quarry/db';
 import { documentConditions } from './filters.js';
+import { parseQuerySyntax } from './query-syntax.js';
 import type { Candidate, SearchFilters } from './types.js';
 
-export interface KeywordQuery {
-  /** `websearch_to_tsquery` of the text, as tsquery text ('' when only stop words). */
-  all: string;
-  /** The text's lexemes OR-ed together ('' when none); also used to highlight snippets. */
-  any: string;
-  /** The user wrote quotes, `or` or a `-exclusion`: honour them strictly. */
-  hasOperators: boolean;
+export interface KeywordTerm {
+  term: string;
+  /** Occurrences in the query. */
+  qtf: number;
+  /** Passages of the workspace holding the term. */
+  df: number;
 }
 
-export async function parseKeywordQuery(db: Database, language: string, text: string): Promise<KeywordQuery> {
-  const [row] = await queryRows<{ all: string | null; any: string | null }>(
-    db,
-    sql`SELECT websearch_to_tsquery(${language}::regconfig, ${text})::text AS "all",
-      (SELECT string_agg(quote_literal(l), ' | ' ORDER BY l)
-         FROM unnest(tsvector_to_array(to_tsvector(${language}::regconfig, ${text}))) AS l) AS "any"`,
-  );
-  return {
-    all: row?.all ?? '',
-    any: row?.any ?? '',
-    hasOperators: /["]|(^|\s)-\S|\sor\s/i.test(text),
-  };
+export interface KeywordQuery {
+  /** The query's lexemes with their statistics in the workspace. */
+  terms: KeywordTerm[];
+  /** Passages in the workspace, and their mean length in lexeme occurrences. */
+  passageCount: number;
+  averageLength: number;
+  /** What a candidate must match, as tsquery text built by PostgreSQL ('' when nothing can match). */
+  match: string;
+  /** The query's lexemes OR-ed together ('' when none): highlights snippets. */
+  any: string;
 }
 
 export interface KeywordOptions {
-  /** Follow passages matching all terms with those matching some (plain queries only). */
-  partialMatches: boolean;
-  /** `ts_rank_cd` normalisation bits (1: divide by 1 + log(length); 32: rank/(rank+1)). */
-  normalization: number;
+  /** Term-frequency saturation. */
+  k1: number;
+  /** Length normalisation (0: none, 1: full). */
+  b: number;
 }
 
-export const defaultKeywordOptions: KeywordOptions = { partialMatches: true, normalization: 1 };
+/**
+ * The textbook defaults; on CISI (the development collection) the neighbourhood
+ * k1 0.9–1.5, b 0.6–0.8 is flat within ±0.005 nDCG@10 (docs/benchmarks.md).
+ */
+export const defaultKeywordOptions: KeywordOptions = { k1: 1.2, b: 0.75 };
+
+export async function parseKeywordQuery(db: Database, language: string, workspaceId: string, text: string): Promise<KeywordQuery> {
+  const parsed = parseQuerySyntax(text);
+  const [row] = await queryRows<{
+    terms: KeywordTerm[] | string | null;
+    n: number | string | null;
+    total: number | string | null;
+    phrases: string | null;
+    excluded: string | null;
+  }>(
+    db,
+    sql`WITH bag AS (
+          SELECT u.lexeme AS term, greatest(coalesce(array_length(u.positions, 1), 0), 1) AS qtf
+          FROM unnest(to_tsvector(${language}::regconfig, ${parsed.bag})) AS u)
+        SELECT
+          (SELECT json_agg(json_build_object('term', b.term, 'qtf', b.qtf, 'df', coalesce(t.df, 0)) ORDER BY b.term)
+             FROM bag b LEFT JOIN search_terms t ON t.workspace_id = ${workspaceId}::uuid AND t.term = b.term) AS terms,
+          s.passages AS n, s.lexemes AS total,
+          (SELECT string_agg('(' || q::text || ')', ' & ')
+             FROM json_array_elements_text(${JSON.stringify(parsed.phrases)}::json) AS p,
+                  phraseto_tsquery(${language}::regconfig, p) AS q
+             WHERE q::text <> '') AS phrases,
+          (SELECT string_agg('!(' || q::text || ')', ' & ')
+             FROM json_array_elements_text(${JSON.stringify(parsed.excluded)}::json) AS w,
+                  plainto_tsquery(${language}::regconfig, w) AS q
+             WHERE q::text <> '') AS excluded
+        FROM (SELECT 1) AS one LEFT JOIN search_stats s ON s.workspace_id = ${workspaceId}::uuid`,
+  );
+  const rawTerms = typeof row?.terms === 'string' ? (JSON.parse(row.terms) as KeywordTerm[]) : (row?.terms ?? []);
+  const terms = rawTerms.map((t) => ({ term: t.term, qtf: Number(t.qtf), df: Number(t.df) }));
+  const passageCount = Number(row?.n ?? 0);
+  const any = terms.map((t) => quoteLexeme(t.term)).join(' | ');
+  const matchable = terms.filter((t) => t.df > 0).map((t) => quoteLexeme(t.term));
+  const match =
+    matchable.length === 0 || passageCount === 0
+      ? ''
+      : [`(${matchable.join(' | ')})`, ...(row?.phrases ? [row.phrases] : []), ...(row?.excluded ? [row.excluded] : [])].join(' & ');
+  return {
+    terms,
+    passageCount,
+    averageLength: passageCount > 0 ? Number(row?.total ?? 0) / passageCount : 0,
+    match,
+    any,
+  };
+}
+
+/** A lexeme as a tsquery operand: quoted, with quotes and backslashes escaped as tsquery's parser expects. */
+function quoteLexeme(lexeme: string): string {
+  return `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** Lucene's BM25 idf: never negative, so a term in most passages still counts a little. */
+export function bm25Idf(passageCount: number, df: number): number {
+  return Math.log(1 + (passageCount - df + 0.5) / (df + 0.5));
+}
 
 export async function keywordCandidates(
   db: Database,
@@ -50,28 +113,31 @@ export async function keywordCandidates(
   depth: number,
   options: KeywordOptions = defaultKeywordOptions,
 ): Promise<Candidate[]> {
-  if (query.all === '') return [];
-  const norm = Math.trunc(options.normalization);
+  if (query.match === '') return [];
+  const weights = query.terms
+    .filter((t) => t.df > 0)
+    .map((t) => ({ term: t.term, w: bm25Idf(query.passageCount, t.df) * t.qtf }));
+  const k1 = Math.max(0, options.k1);
+  const b = Math.min(1, Math.max(0, options.b));
+  const avgdl = Math.max(1, query.averageLength);
   const where = documentConditions(workspaceId, filters);
-  const strict = await queryRows<Candidate>(
+  // setweight + ts_filter cut each candidate's tsvector down to the query's lexemes before it is
+  // unnested: the tf lookups stay a few rows per passage however long the passage is.
+  const rows = await queryRows<Candidate>(
     db,
-    sql`SELECT p.id AS "passageId", ts_rank_cd(p.tsv, ${query.all}::tsquery, ${norm}) AS score
-      FROM passages p JOIN documents d ON d.id = p.document_id
-      WHERE p.workspace_id = ${workspaceId}::uuid AND ${where} AND p.tsv @@ ${query.all}::tsquery
-      ORDER BY score DESC, p.id
-      LIMIT ${depth}`,
+    sql`WITH q AS (SELECT term, w FROM json_to_recordset(${JSON.stringify(weights)}::json) AS x(term text, w float8)),
+             qa AS (SELECT array_agg(term) AS terms FROM q)
+        SELECT p.id AS "passageId",
+               sum(q.w * cardinality(u.positions) * ${k1 + 1}::float8
+                   / (cardinality(u.positions) + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * p.lexeme_count / ${avgdl}::float8))) AS score
+        FROM passages p JOIN documents d ON d.id = p.document_id
+          CROSS JOIN qa
+          CROSS JOIN LATERAL unnest(ts_filter(setweight(p.tsv, 'A', qa.terms), '{a}')) AS u
+          JOIN q ON q.term = u.lexeme
+        WHERE p.workspace_id = ${workspaceId}::uuid AND ${where} AND p.tsv @@ ${query.match}::tsquery
+        GROUP BY p.id
+        ORDER BY score DESC, p.id
+        LIMIT ${Math.max(1, Math.trunc(depth))}`,
   );
-  const all = strict.map((c) => ({ passageId: c.passageId, score: 1 + Number(c.score) }));
-  if (!options.partialMatches || query.hasOperators || query.any === '' || all.length >= depth) return all;
-  const partial = await queryRows<Candidate>(
-    db,
-    sql`SELECT p.id AS "passageId", ts_rank_cd(p.tsv, ${query.any}::tsquery, ${norm}) AS score
-      FROM passages p JOIN documents d ON d.id = p.document_id
-      WHERE p.workspace_id = ${workspaceId}::uuid AND ${where} AND p.tsv @@ ${query.any}::tsquery
-        AND NOT (p.tsv @@ ${query.all}::tsquery)
-      ORDER BY score DESC, p.id
-      LIMIT ${depth - all.length}`,
-  );
-  // Partial matches score below 1, full matches above: one comparable scale.
-  return all.concat(partial.map((c) => ({ passageId: c.passageId, score: Math.min(0.999, Number(c.score)) })));
+  return rows.map((r) => ({ passageId: r.passageId, score: Number(r.score) }));
 }

@@ -166,13 +166,37 @@ describe.each(drivers)('search on %s', (driver) => {
 
   it('validates the query and handles stop-word-only and operator queries', async () => {
     await expect(service.search({ workspaceId: wsA, query: '   ' })).rejects.toBeInstanceOf(SearchInputError);
-    await expect(service.search({ workspaceId: wsA, query: 'x'.repeat(1001) })).rejects.toBeInstanceOf(SearchInputError);
+    await expect(service.search({ workspaceId: wsA, query: 'x'.repeat(2001) })).rejects.toBeInstanceOf(SearchInputError);
     await expect(service.search({ workspaceId: wsA, query: 'x', limit: 101 })).rejects.toBeInstanceOf(SearchInputError);
     const stop = await service.search({ workspaceId: wsA, query: 'the of and', mode: 'keyword' });
     expect(stop.items).toEqual([]);
     const excluded = await service.search({ workspaceId: wsA, query: 'lighthouse -fog', mode: 'keyword' });
     expect(excluded.items.map((i) => i.passageId)).not.toContain(ids.fog);
     expect(excluded.items.map((i) => i.passageId)).toContain(ids.lamp);
+    // Ordinary words and tsquery metacharacters are never operators: each of these finds the fog passage.
+    for (const q of [
+      'fog or rain',
+      'fog and rain',
+      'not fog',
+      'fog OR rain',
+      '-fog',
+      '"fog signals',
+      'fog & | ! : * ( ) \' \\ <-> signals',
+      "fog:* signals'",
+      'fog <2> signals',
+      'fog\u0000signals',
+    ]) {
+      for (const mode of searchModes) {
+        const page = await service.search({ workspaceId: wsA, query: q, mode });
+        expect(page.items.length, `${mode}: ${q}`).toBeGreaterThan(0);
+        if (mode === 'keyword') expect(page.items[0]!.passageId, q).toBe(ids.fog);
+      }
+    }
+    // A phrase in quotes must appear as written.
+    const phrase = await service.search({ workspaceId: wsA, query: '"fog signals"', mode: 'keyword' });
+    expect(phrase.items.map((i) => i.passageId)).toEqual([ids.fog]);
+    const wrongOrder = await service.search({ workspaceId: wsA, query: '"signals fog"', mode: 'keyword' });
+    expect(wrongOrder.items).toEqual([]);
   });
 
   it('semantic mode reports an unavailable embedder; hybrid degrades to keywords', async () => {

@@ -118,7 +118,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     filters: SearchFilters,
     depth: number,
   ): Promise<{ ranked: Candidate[]; keywordQuery: KeywordQuery; degraded: boolean }> {
-    const keywordQuery = await parseKeywordQuery(db, language, query);
+    const keywordQuery = await parseKeywordQuery(db, language, workspaceId, query);
     if (mode === 'keyword') {
       return { ranked: await keywordCandidates(db, workspaceId, keywordQuery, filters, depth, keywordOptions), keywordQuery, degraded: false };
     }
@@ -239,7 +239,9 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
 }
 
 function validate(request: SearchRequest) {
-  const query = (request.query ?? '').replace(/\s+/g, ' ').trim();
+  // Control characters (NUL among them: PostgreSQL refuses it in text) mean nothing in a search.
+  // eslint-disable-next-line no-control-regex
+  const query = (request.query ?? '').replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
   if (query === '') throw new SearchInputError('q', 'q: enter something to search for');
   if (query.length > SEARCH_LIMITS.maxQueryChars) {
     throw new SearchInputError('q', `q: at most ${SEARCH_LIMITS.maxQueryChars} characters`);

@@ -81,5 +81,5 @@ export const SEARCH_LIMITS = {
   maxLimit: 100,
   /** Results beyond this rank are not paged to: ranking that deep is noise, and it bounds the work per request. */
   maxDepth: 500,
-  maxQueryChars: 1000,
+  maxQueryChars: 2000,
 } as const;

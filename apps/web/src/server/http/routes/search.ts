@@ -29,7 +29,7 @@ const date = z
   .transform((v) => (v === undefined ? undefined : new Date(v)));
 
 const SearchQuery = z.object({
-  q: z.string().min(1, 'enter something to search for').max(SEARCH_LIMITS.maxQueryChars),
+  q: z.string().min(1, 'enter something to search for').max(SEARCH_LIMITS.maxQueryChars, `a search can be at most ${SEARCH_LIMITS.maxQueryChars} characters long`),
   mode: z.enum(searchModes).default('hybrid'),
   limit: z.coerce.number().int().min(1).max(SEARCH_LIMITS.maxLimit).default(SEARCH_LIMITS.defaultLimit),
   cursor: z.string().max(512).optional(),
