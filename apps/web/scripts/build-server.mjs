@@ -14,8 +14,13 @@ rmSync(`${web}dist/server`, { recursive: true, force: true });
 rmSync(`${web}dist/migrations`, { recursive: true, force: true });
 
 await build({
-  // The extraction thread is its own entry: packages/ingest/src/extract/isolated.ts looks for it beside cli.js.
-  entryPoints: { cli: `${web}src/server/cli.ts`, 'extract-worker': `${root}packages/ingest/src/extract/worker-entry.ts` },
+  // The extraction and embedding threads are their own entries: packages/ingest/src/extract/isolated.ts and
+  // packages/ai/src/embedders/minilm/embedder.ts look for them beside cli.js.
+  entryPoints: {
+    cli: `${web}src/server/cli.ts`,
+    'extract-worker': `${root}packages/ingest/src/extract/worker-entry.ts`,
+    'minilm-worker': `${root}packages/ai/src/embedders/minilm/worker-entry.ts`,
+  },
   outdir: `${web}dist/server`,
   bundle: true,
   platform: 'node',

@@ -2,6 +2,8 @@
  * The one place Quarry reads its environment. Everything else receives a typed
  * `Config`; no other module touches `process.env`.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 const bool = z
@@ -52,6 +54,7 @@ const schema = z.object({
   EMBEDDING_MODEL: optionalString,
   EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).optional(),
   CHAT_MODEL: optionalString,
+  MODEL_CACHE_DIR: optionalString,
   AI_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   INGEST_CONCURRENCY: z.coerce.number().int().min(0).max(32).default(2),
   INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
@@ -144,6 +147,11 @@ function finalize(env: z.infer<typeof schema>) {
       embeddingDimensions: env.EMBEDDING_DIMENSIONS,
       chatModel: env.CHAT_MODEL,
       timeoutMs: env.AI_TIMEOUT_MS,
+      // The local model's built ONNX file (~90 MB, rebuilt if missing). Tests share one cache instead of
+      // building into every temporary DATA_DIR.
+      modelCacheDir:
+        env.MODEL_CACHE_DIR ??
+        (env.NODE_ENV === 'test' ? path.join(os.tmpdir(), 'quarry-models') : `${env.DATA_DIR.replace(/\/+$/, '')}/models`),
     },
     ingest: {
       concurrency: env.INGEST_CONCURRENCY,

@@ -25,7 +25,7 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   /** Ingest options for tests and benchmarks (lease, poll, back-off). */
-  ingest?: Partial<Pick<ConstructorParameters<typeof IngestWorker>[0], 'leaseMs' | 'pollMs' | 'retryBaseMs' | 'extractLimits' | 'onIngested'>>;
+  ingest?: Partial<Pick<ConstructorParameters<typeof IngestWorker>[0], 'leaseMs' | 'pollMs' | 'retryBaseMs' | 'extractLimits' | 'onIngested' | 'onEmbedded' | 'embedSliceMs'>>;
   embedderTuning?: Parameters<typeof createEmbedder>[1];
 }
 
@@ -50,6 +50,8 @@ export async function startRuntime(config: Config, logger: Logger, options: Runt
   let embedder: Embedder;
   try {
     embedder = await createEmbedder(config.ai, options.embedderTuning);
+    if (embedder.status?.fallbackReason) logger.warn({ embedder: embedder.status }, 'the default embedding model cannot run here; using the fallback');
+    else logger.info({ embedder: embedder.space }, 'embedder chosen');
     worker = new IngestWorker({
       db: database.db,
       driver: database.kind,

@@ -22,6 +22,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
       pingDatabase: () => runtime.database.ping(1_500),
       storage: () => runtime.storage.check(),
       queue: () => runtime.worker.queue.counts(5_000),
+      embedder: () => runtime.embedder.status,
     },
   });
   const http = await listen(app.fetch, { host: config.host, port: config.port, shutdownTimeoutMs: config.shutdownTimeoutMs });

@@ -1,13 +1,23 @@
 /**
  * Chooses the embedder from configuration: an OpenAI-compatible model when
- * `EMBEDDING_MODEL` is set, otherwise the offline `local` embedder.
+ * `EMBEDDING_MODEL` is set, otherwise the offline all-MiniLM-L6-v2 model
+ * (falling back to the hashed n-gram embedder, and saying so, only when the
+ * model cannot run in this process).
  */
+import os from 'node:os';
+import path from 'node:path';
 import type { Embedder, EmbeddingSpaceIdentity } from '../types.js';
-import { createLocalEmbedder, LOCAL_EMBEDDER_DIMENSIONS } from './local.js';
+import { createLocalEmbedder, LOCAL_EMBEDDER_MODEL } from './local.js';
+import { createMiniLmEmbedder, miniLmUnavailableReason, type MiniLmEmbedderOptions } from './minilm/embedder.js';
+import { MINILM_DIMENSIONS, MINILM_MODEL } from './minilm/model-files.js';
 import { createOpenAIEmbedder, KNOWN_EMBEDDING_DIMENSIONS, probeEmbeddingDimensions } from './openai.js';
 
 export * from './local.js';
 export * from './openai.js';
+export { approximateTokenCount } from './tokens.js';
+export { createMiniLmEmbedder, miniLmUnavailableReason, type MiniLmEmbedderOptions } from './minilm/embedder.js';
+export { createMiniLmTokenCounter, type TokenCounter } from './minilm/tokenizer.js';
+export { MINILM_DIMENSIONS, MINILM_MAX_TOKENS, MINILM_MODEL } from './minilm/model-files.js';
 
 /** The subset of `config.ai` the embedders read. */
 export interface EmbedderConfig {
@@ -15,6 +25,8 @@ export interface EmbedderConfig {
   embeddingModel?: string;
   embeddingDimensions?: number;
   timeoutMs: number;
+  /** Where the local model's built ONNX file is cached (config MODEL_CACHE_DIR); default `<os tmpdir>/quarry-models`. */
+  modelCacheDir?: string;
 }
 
 export interface EmbedderTuning {
@@ -22,15 +34,30 @@ export interface EmbedderTuning {
   maxRetries?: number;
   batchSize?: number;
   fetch?: typeof fetch;
+  /** Options of the local model's thread (threads, run batch, slice size). */
+  miniLm?: Omit<MiniLmEmbedderOptions, 'cacheDir'>;
+  /** Why the local model cannot run, or undefined when it can (default: `miniLmUnavailableReason`; tests replace it). */
+  miniLmUnavailable?: () => string | undefined;
+}
+
+const defaultModelCacheDir = () => path.join(os.tmpdir(), 'quarry-models');
+
+function miniLm(ai: EmbedderConfig, tuning: EmbedderTuning): Embedder {
+  return createMiniLmEmbedder({ cacheDir: ai.modelCacheDir ?? defaultModelCacheDir(), ...tuning.miniLm });
 }
 
 /**
  * The configured embedder. For an OpenAI-compatible model of unknown
  * dimensions (not in the table, no EMBEDDING_DIMENSIONS) it asks the server once.
+ * Without EMBEDDING_MODEL: all-MiniLM-L6-v2 (space local / all-MiniLM-L6-v2 / 384;
+ * EMBEDDING_DIMENSIONS does not apply), or — only when this process cannot run it —
+ * the hashed embedder, whose `status.fallbackReason` says why.
  */
 export async function createEmbedder(ai: EmbedderConfig, tuning: EmbedderTuning = {}): Promise<Embedder> {
   if (!ai.embeddingModel || !ai.openai) {
-    return createLocalEmbedder({ dimensions: ai.embeddingModel ? undefined : (ai.embeddingDimensions ?? LOCAL_EMBEDDER_DIMENSIONS) });
+    const unavailable = (tuning.miniLmUnavailable ?? miniLmUnavailableReason)();
+    if (unavailable === undefined) return miniLm(ai, tuning);
+    return createLocalEmbedder({ fallbackReason: `${MINILM_MODEL} cannot run here: ${unavailable}` });
   }
   const base = { baseUrl: ai.openai.baseUrl, apiKey: ai.openai.apiKey, model: ai.embeddingModel, timeoutMs: ai.timeoutMs, ...tuning };
   const dimensions =
@@ -48,7 +75,14 @@ export async function createEmbedder(ai: EmbedderConfig, tuning: EmbedderTuning 
  * Queries must be embedded in the space they are compared with.
  */
 export function createEmbedderForSpace(ai: EmbedderConfig, space: EmbeddingSpaceIdentity, tuning: EmbedderTuning = {}): Embedder | undefined {
-  if (space.provider === 'local') return createLocalEmbedder({ dimensions: space.dimensions });
+  if (space.provider === 'local') {
+    if (space.model === MINILM_MODEL) {
+      if (space.dimensions !== MINILM_DIMENSIONS) return undefined;
+      return (tuning.miniLmUnavailable ?? miniLmUnavailableReason)() === undefined ? miniLm(ai, tuning) : undefined;
+    }
+    if (space.model === LOCAL_EMBEDDER_MODEL) return createLocalEmbedder({ dimensions: space.dimensions });
+    return undefined;
+  }
   if (space.provider === 'openai' && ai.openai) {
     return createOpenAIEmbedder({
       baseUrl: ai.openai.baseUrl,

@@ -7,10 +7,13 @@
  * What it is: lexical and fuzzy. Texts sharing words, word pairs or spelling
  * fragments end up close (it tolerates inflections and typos: "indexing" is
  * near "indexed"). What it is not: semantic. It does not know that "car" and
- * "automobile" mean the same thing. Configure an OpenAI-compatible embedding
- * model for that.
+ * "automobile" mean the same thing. The default embedder is the
+ * all-MiniLM-L6-v2 model (./minilm); this one remains for existing
+ * `hashed-ngrams-v1` spaces, for tests that need speed, and as the explicit
+ * fallback when the model cannot run (`fallbackReason` then says why).
  */
 import type { Embedder, EmbeddingSpaceIdentity } from '../types.js';
+import { approximateTokenCount } from './tokens.js';
 
 export const LOCAL_EMBEDDER_MODEL = 'hashed-ngrams-v1';
 export const LOCAL_EMBEDDER_DIMENSIONS = 384;
@@ -35,7 +38,10 @@ export function normalizeForFeatures(text: string): string {
 
 const WEIGHTS = { word: 1.0, bigram: 0.7, trigram: 0.45 } as const;
 
-export function createLocalEmbedder(options: { dimensions?: number } = {}): Embedder {
+/** Features are hashed from any length of text; this only bounds what callers should send. */
+export const LOCAL_EMBEDDER_MAX_TOKENS = 8192;
+
+export function createLocalEmbedder(options: { dimensions?: number; fallbackReason?: string } = {}): Embedder {
   const dimensions = options.dimensions ?? LOCAL_EMBEDDER_DIMENSIONS;
   const space: EmbeddingSpaceIdentity = { provider: 'local', model: LOCAL_EMBEDDER_MODEL, dimensions };
 
@@ -79,6 +85,10 @@ export function createLocalEmbedder(options: { dimensions?: number } = {}): Embe
 
   return {
     space,
+    maxTokens: LOCAL_EMBEDDER_MAX_TOKENS,
+    countTokens: approximateTokenCount,
+    prefixes: { query: '', passage: '' },
+    status: { ...space, runtime: 'hashed', ...(options.fallbackReason ? { fallbackReason: options.fallbackReason } : {}) },
     async embed(texts, _purpose, signal) {
       const out: number[][] = [];
       for (const text of texts) {

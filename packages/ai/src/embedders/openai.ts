@@ -6,6 +6,10 @@
  */
 import type { Embedder, EmbeddingSpaceIdentity } from '../types.js';
 import { sleep } from '../sleep.js';
+import { approximateTokenCount } from './tokens.js';
+
+/** OpenAI's text-embedding-* input limit; other servers' models are often smaller (set `maxTokens`). */
+export const OPENAI_EMBEDDING_MAX_TOKENS = 8191;
 
 export interface OpenAIEmbedderOptions {
   baseUrl: string;
@@ -15,6 +19,8 @@ export interface OpenAIEmbedderOptions {
   /** Send `dimensions` in the request (only for models that support shortening, e.g. text-embedding-3-*). */
   requestDimensions?: boolean;
   timeoutMs: number;
+  /** The model's input limit in its tokens (8191 for OpenAI's text-embedding-* models, the default). */
+  maxTokens?: number;
   batchSize?: number;
   /** Upper bound of characters per request, so one batch of long passages stays under server limits. */
   maxBatchChars?: number;
@@ -138,6 +144,11 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
 
   return {
     space,
+    maxTokens: options.maxTokens ?? OPENAI_EMBEDDING_MAX_TOKENS,
+    // The server's tokenizer is unknown here: an estimate (see approximateTokenCount).
+    countTokens: approximateTokenCount,
+    prefixes: { query: '', passage: '' },
+    status: { ...space, runtime: 'http' },
     async embed(texts, _purpose, signal) {
       const out: number[][] = [];
       let batch: string[] = [];

@@ -4,6 +4,7 @@
  * a few seconds rather than counted per probe.
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import type { EmbedderStatus } from '@quarry/ai';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import { version } from '../../version.js';
@@ -12,7 +13,22 @@ export interface HealthSources {
   pingDatabase(): Promise<number>;
   storage(): Promise<{ ok: boolean; driver: string; error?: string }>;
   queue(): Promise<{ pending: number; failed: number } | undefined>;
+  /** Which embedder this process uses, and why when it is a fallback (informational: never makes the status degraded). */
+  embedder?(): EmbedderStatus | undefined;
 }
+
+const EmbedderInfo = z
+  .object({
+    provider: z.string(),
+    model: z.string(),
+    dimensions: z.number(),
+    runtime: z.enum(['onnxruntime-node', 'hashed', 'http']),
+    state: z.enum(['idle', 'loading', 'ready', 'failed']).optional(),
+    fallbackReason: z.string().optional(),
+    error: z.string().optional(),
+    restarts: z.number().optional(),
+  })
+  .openapi('EmbedderInfo');
 
 const Check = z.object({ ok: z.boolean() }).passthrough();
 const HealthBody = z
@@ -25,6 +41,8 @@ const HealthBody = z
       storage: Check,
       queue: z.object({ pending: z.number(), failed: z.number() }).partial(),
     }),
+    /** The embedding model in use; `fallbackReason` is set when the default local model could not run here. */
+    embedder: EmbedderInfo.optional(),
   })
   .openapi('Health');
 
@@ -52,11 +70,18 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, sources: HealthSo
       sources.queue().catch(() => undefined),
     ]);
     const healthy = database.ok && storage.ok;
+    let embedder: EmbedderStatus | undefined;
+    try {
+      embedder = sources.embedder?.();
+    } catch {
+      embedder = undefined;
+    }
     const body = {
       status: healthy ? ('ok' as const) : ('degraded' as const),
       version,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       checks: { database, storage, queue: queue ?? {} },
+      ...(embedder ? { embedder } : {}),
     };
     c.header('Cache-Control', 'no-store');
     return healthy ? c.json(body, 200) : c.json(body, 503);

