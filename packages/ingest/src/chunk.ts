@@ -6,15 +6,34 @@
  * windows; table rows are never cut unless a single row is too long.
  * Deterministic: the same blocks always give the same passages.
  *
- * "Tokens" are approximate: a word, a number, a punctuation mark, or one CJK
- * character each count as one (real model tokenizers give ~1.3 per English word).
+ * Tokens are counted with the embedding model's own tokenizer when it has one
+ * here (`tokenizer: 'minilm'`: word pieces, so no passage is longer than the
+ * model embeds), otherwise approximately: a word, a number, a punctuation mark,
+ * or one CJK character each count as one.
  */
+import { createMiniLmTokenCounter } from '@quarry/ai';
 import type { Block } from './extract/types.js';
 
 export interface ChunkOptions {
+  /** Largest passage, in the tokenizer's tokens (for MiniLM: word pieces, [CLS] and [SEP] excluded). */
   maxTokens: number;
   /** Fraction of maxTokens repeated at the start of the next passage in a section (0–0.5). */
   overlap: number;
+  /** Whose tokens `maxTokens` counts (plain data: the options cross into the extraction process). */
+  tokenizer?: 'approximate' | 'minilm';
+}
+
+type Count = (text: string) => number;
+
+let miniLm: Count | undefined;
+function counterFor(tokenizer: ChunkOptions['tokenizer']): Count {
+  if (tokenizer !== 'minilm') return countTokens;
+  if (!miniLm) {
+    const counter = createMiniLmTokenCounter();
+    // The counter includes [CLS] and [SEP]; a passage's text is what they wrap.
+    miniLm = (text) => Math.max(0, counter.count(text) - 2);
+  }
+  return miniLm;
 }
 
 export interface Passage {
@@ -42,17 +61,33 @@ interface Unit {
   sep: string;
 }
 
-/** Cuts text into pieces of at most `max` tokens at token boundaries, keeping the original spacing. */
-function tokenWindows(text: string, max: number): string[] {
+/**
+ * Cuts text into pieces of at most `max` tokens at word boundaries, keeping the original spacing.
+ * A word is one approximate token but may be several of a model's: a window that counts too many
+ * is shrunk in proportion and counted again (a few rounds at most, so the cost stays linear).
+ */
+function tokenWindows(text: string, max: number, count: Count = countTokens): string[] {
   const ends: number[] = [];
   TOKEN.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = TOKEN.exec(text))) ends.push(m.index + m[0].length);
   const out: string[] = [];
   let start = 0;
-  for (let i = max - 1; i < ends.length; i += max) {
-    out.push(text.slice(start, ends[i]).trim());
-    start = ends[i]!;
+  let first = 0; // index in `ends` of the window's first token
+  while (first < ends.length) {
+    let n = Math.min(max, ends.length - first);
+    let piece = text.slice(start, ends[first + n - 1]);
+    if (count !== countTokens) {
+      for (let round = 0; round < 8 && n > 1; round++) {
+        const c = count(piece);
+        if (c <= max) break;
+        n = Math.max(1, Math.min(n - 1, Math.floor((n * max) / c)));
+        piece = text.slice(start, ends[first + n - 1]);
+      }
+    }
+    if (piece.trim()) out.push(piece.trim());
+    start = ends[first + n - 1]!;
+    first += n;
   }
   const rest = text.slice(start).trim();
   if (rest) out.push(rest);
@@ -67,7 +102,7 @@ function sentences(text: string): string[] {
 const sepFor = (prev: string, next: string, within: string) => (within === ' ' && CJK_END.test(prev) && /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u.test(next) ? '' : within);
 
 /** A block as units of at most `max` tokens. */
-function unitsOf(block: Block, max: number): Unit[] {
+function unitsOf(block: Block, max: number, countTokens: Count): Unit[] {
   const units: Unit[] = [];
   const push = (text: string, sep: string) => {
     const prev = units[units.length - 1];
@@ -81,17 +116,19 @@ function unitsOf(block: Block, max: number): Unit[] {
   if (block.kind === 'table' || block.kind === 'code' || block.kind === 'list') {
     for (const line of block.text.split('\n')) {
       if (!line.trim()) continue;
-      for (const piece of countTokens(line) <= max ? [line] : tokenWindows(line, max)) push(piece, '\n');
+      for (const piece of countTokens(line) <= max ? [line] : tokenWindows(line, max, countTokens)) push(piece, '\n');
     }
     return units;
   }
   for (const sentence of sentences(block.text)) {
-    for (const piece of countTokens(sentence) <= max ? [sentence] : tokenWindows(sentence, max)) push(piece.trim(), ' ');
+    for (const piece of countTokens(sentence) <= max ? [sentence] : tokenWindows(sentence, max, countTokens)) push(piece.trim(), ' ');
   }
   return units;
 }
 
 export function chunkBlocks(blocks: Block[], options: ChunkOptions): Passage[] {
+  // Shadows the approximate counter: every count below is in the chosen tokenizer's tokens.
+  const countTokens = counterFor(options.tokenizer);
   const max = Math.max(16, Math.floor(options.maxTokens));
   const overlapTokens = Math.floor(max * Math.min(0.5, Math.max(0, options.overlap)));
   const passages: Passage[] = [];
@@ -126,7 +163,7 @@ export function chunkBlocks(blocks: Block[], options: ChunkOptions): Passage[] {
       if (sum + u.tokens > overlapTokens) {
         if (out.length === 0) {
           // The last unit alone is too long: repeat its tail.
-          const windows = tokenWindows(u.text, overlapTokens);
+          const windows = tokenWindows(u.text, overlapTokens, countTokens);
           const tail = windows[windows.length - 1];
           if (tail) out.unshift({ text: tail, tokens: countTokens(tail), sep: u.sep });
         }
@@ -150,12 +187,12 @@ export function chunkBlocks(blocks: Block[], options: ChunkOptions): Passage[] {
       headings.push({ level, text: block.text });
       startSection();
       path = headings.map((h) => h.text);
-      const text = countTokens(block.text) <= max ? block.text : tokenWindows(block.text, max)[0]!;
+      const text = countTokens(block.text) <= max ? block.text : tokenWindows(block.text, max, countTokens)[0]!;
       current = [{ text, tokens: countTokens(text), sep: '\n\n' }];
       currentTokens = current[0]!.tokens;
       continue;
     }
-    for (const unit of unitsOf(block, max)) {
+    for (const unit of unitsOf(block, max, countTokens)) {
       if (currentTokens + unit.tokens > max && current.length > carried && hasBody) {
         emit();
         const overlap = overlapFrom(current);

@@ -8,7 +8,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { jobs, queryRows, type Database } from '@quarry/db';
 
-export type JobKind = 'ingest' | 'reembed';
+/** `ingest`: extract, split, store passages (keyword-searchable); `embed`: a document's vectors; `reembed`: a new space. */
+export type JobKind = 'ingest' | 'embed' | 'reembed';
 
 export interface Job {
   id: string;
@@ -69,7 +70,8 @@ export function createJobQueue(db: Database, options: { defaultMaxAttempts: numb
             WHERE id IN (
               SELECT id FROM jobs
               WHERE (status = 'queued' AND run_at <= now()) OR (status = 'running' AND lease_until < now())
-              ORDER BY run_at, created_at
+              -- Keyword-first: a due document is made searchable before vectors are filled in behind others.
+              ORDER BY (kind = 'ingest') DESC, run_at, created_at
               LIMIT ${limit}
               FOR UPDATE SKIP LOCKED)
             RETURNING id, kind, payload, document_id, attempts, max_attempts`,

@@ -123,3 +123,25 @@ export async function activateIfComplete(db: Database, space: EmbeddingSpace): P
   return true;
 }
 
+
+/**
+ * How many passages of each document have a vector in the active space, for
+ * documents whose `embed` job has not finished (the rest are complete, so
+ * they are not counted). Documents missing from the map are fully embedded.
+ */
+export async function vectorProgress(db: Database, documentIds: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (documentIds.length === 0) return out;
+  const rows = await queryRows<{ id: string; n: number }>(
+    db,
+    sql`WITH pending AS (
+          SELECT DISTINCT document_id AS id FROM jobs
+          WHERE kind = 'embed' AND status <> 'done' AND document_id = ANY(${`{${documentIds.join(',')}}`}::uuid[]))
+        SELECT pending.id, (SELECT count(*)::int FROM passages p JOIN passage_embeddings e ON e.passage_id = p.id
+                            WHERE p.document_id = pending.id
+                              AND e.space_id = (SELECT s.id FROM embedding_spaces s WHERE s.status = 'active' LIMIT 1)) AS n
+        FROM pending`,
+  );
+  for (const r of rows) out.set(r.id, Number(r.n));
+  return out;
+}

@@ -22,8 +22,26 @@ export const defaultFusion: FusionOptions = { k: 60, keywordWeight: 1, semanticW
  */
 export const localEmbedderFusion: FusionOptions = { k: 5, keywordWeight: 1, semanticWeight: 0.5 };
 
-export function fusionForSpace(space: { provider: string } | undefined): FusionOptions {
-  return space?.provider === 'local' ? localEmbedderFusion : defaultFusion;
+/**
+ * For all-MiniLM-L6-v2 (the offline default): on CISI, the development collection, a grid over
+ * k 10–100 and semantic weight 0.5–2 is flat (nDCG@10 0.433–0.456, docs/benchmarks.md), so the
+ * untuned standard is kept rather than the grid's best, which would be fitting noise.
+ */
+export const miniLmFusion: FusionOptions = defaultFusion;
+
+export function fusionForSpace(space: { provider: string; model?: string } | undefined): FusionOptions {
+  if (space?.provider === 'local' && space.model === 'hashed-ngrams-v1') return localEmbedderFusion;
+  return space?.provider === 'local' && space.model === 'all-MiniLM-L6-v2' ? miniLmFusion : defaultFusion;
+}
+
+/**
+ * The relevance floor: dense candidates below this cosine similarity are not matches (so gibberish
+ * finds nothing). Calibrated per model on CISI: MiniLM puts made-up and off-topic queries' nearest
+ * passage at 0.20–0.32 and every judged query's at 0.39 or more; 0.30 costs hybrid nothing there
+ * (nDCG@10 and recall@100 unchanged). Models not measured get no floor: their similarity scales differ.
+ */
+export function minSimilarityForSpace(space: { provider: string; model?: string } | undefined): number {
+  return space?.provider === 'local' && space.model === 'all-MiniLM-L6-v2' ? 0.3 : -1;
 }
 
 export function reciprocalRankFusion(keyword: Candidate[], semantic: Candidate[], options: FusionOptions = defaultFusion): Candidate[] {

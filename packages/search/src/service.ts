@@ -8,7 +8,7 @@ import { queryRows, type Database, type VectorSpaceRef } from '@quarry/db';
 import type { Embedder, EmbeddingSpaceIdentity } from '@quarry/ai';
 import { decodeSearchCursor, encodeSearchCursor, queryFingerprint } from './cursor.js';
 import { documentConditions, uuidArray } from './filters.js';
-import { fusionForSpace, reciprocalRankFusion, type FusionOptions } from './fusion.js';
+import { fusionForSpace, minSimilarityForSpace, reciprocalRankFusion, type FusionOptions } from './fusion.js';
 import { defaultKeywordOptions, keywordCandidates, parseKeywordQuery, type KeywordOptions, type KeywordQuery } from './keyword.js';
 import { defaultSemanticOptions, semanticCandidates, type SemanticOptions } from './semantic.js';
 import { excerpt, HEADLINE_OPTIONS, HEADLINE_TRANSLATE_FROM, HEADLINE_TRANSLATE_TO, renderSnippet } from './snippets.js';
@@ -35,6 +35,8 @@ export interface SearchServiceDeps {
   queryEmbedder(space: EmbeddingSpaceIdentity): Embedder | undefined;
   /** Hybrid fusion; by default chosen for the active space's embedder (`fusionForSpace`). */
   fusion?: FusionOptions;
+  /** Dense candidates below this cosine similarity are dropped; by default chosen per model (`minSimilarityForSpace`). */
+  minSimilarity?: number;
   keyword?: KeywordOptions;
   semantic?: SemanticOptions;
 }
@@ -108,7 +110,8 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     const [vector] = await embedder.embed([query], 'query');
     if (vector === undefined) throw new SemanticUnavailableError('The embedder returned no vector for the query.');
     const { candidates } = await semanticCandidates(db, space, vector, workspaceId, filters, depth, semanticOptions);
-    return candidates;
+    const floor = deps.minSimilarity ?? minSimilarityForSpace(space);
+    return candidates.filter((c) => c.score >= floor);
   }
 
   async function rankWith(
@@ -118,26 +121,39 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     filters: SearchFilters,
     depth: number,
   ): Promise<{ ranked: Candidate[]; keywordQuery: KeywordQuery; degraded: boolean }> {
+    const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth;
+    // The query is embedded off this thread while the keyword side runs: start it first.
+    const semantic =
+      mode === 'keyword'
+        ? undefined
+        : activeSpace()
+            .then((space) => semanticList(workspaceId, query, filters, listDepth, space))
+            .then(
+              (candidates) => ({ candidates }),
+              (error: unknown) => ({ error }),
+            );
     const keywordQuery = await parseKeywordQuery(db, language, workspaceId, query);
     if (mode === 'keyword') {
       return { ranked: await keywordCandidates(db, workspaceId, keywordQuery, filters, depth, keywordOptions), keywordQuery, degraded: false };
     }
-    const space = await activeSpace();
     if (mode === 'semantic') {
-      return { ranked: await semanticList(workspaceId, query, filters, depth, space), keywordQuery, degraded: false };
+      const outcome = await semantic!;
+      if ('error' in outcome) throw outcome.error;
+      return { ranked: outcome.candidates, keywordQuery, degraded: false };
     }
-    const listDepth = Math.max(depth, MIN_FUSION_DEPTH);
     const keyword = await keywordCandidates(db, workspaceId, keywordQuery, filters, listDepth, keywordOptions);
-    let semantic: Candidate[] = [];
+    const outcome = await semantic!;
+    let dense: Candidate[] = [];
     let degraded = false;
-    try {
-      semantic = await semanticList(workspaceId, query, filters, listDepth, space);
-    } catch (error) {
-      if (!(error instanceof SemanticUnavailableError)) throw error;
+    if ('error' in outcome) {
+      if (!(outcome.error instanceof SemanticUnavailableError)) throw outcome.error;
       degraded = true;
+    } else {
+      dense = outcome.candidates;
     }
+    const space = await activeSpace();
     const fusion = deps.fusion ?? fusionForSpace(space);
-    return { ranked: reciprocalRankFusion(keyword, semantic, fusion).slice(0, depth), keywordQuery, degraded };
+    return { ranked: reciprocalRankFusion(keyword, dense, fusion).slice(0, depth), keywordQuery, degraded };
   }
 
   async function present(workspaceId: string, ranked: Candidate[], highlight: string): Promise<SearchHit[]> {

@@ -17,6 +17,7 @@ import {
   documentStorageKey,
   SNIFF_BYTES,
   sniffHead,
+  vectorProgress,
   ZipMarkerScanner,
   type SupportedMime,
 } from '@quarry/ingest';
@@ -63,7 +64,10 @@ export function attachmentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-export function presentDocument(d: DocumentRow) {
+/** A document row, with how many of its passages have vectors when that is still under way. */
+export type DocumentView = DocumentRow & { vectorsReady?: number };
+
+export function presentDocument(d: DocumentView) {
   return {
     id: d.id,
     workspaceId: d.workspaceId,
@@ -76,6 +80,8 @@ export function presentDocument(d: DocumentRow) {
     error: d.error,
     pageCount: d.pageCount,
     passageCount: d.passageCount,
+    // Keyword search works once a document is ready; semantic search as its vectors arrive.
+    vectors: { ready: d.status === 'ready' ? Math.min(d.vectorsReady ?? d.passageCount, d.passageCount) : 0, total: d.passageCount },
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
   };
@@ -118,6 +124,11 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     const [row] = await db.select().from(documents).where(and(eq(documents.id, id), eq(documents.workspaceId, workspaceId)));
     if (!row) throw notFound('document');
     return row;
+  }
+
+  async function withVectorProgress(rows: DocumentRow[]): Promise<DocumentView[]> {
+    const progress = await vectorProgress(db, rows.filter((r) => r.status === 'ready').map((r) => r.id));
+    return rows.map((r) => (progress.has(r.id) ? { ...r, vectorsReady: progress.get(r.id)! } : r));
   }
 
   async function existingWithHash(workspaceId: string, sha256: string): Promise<string | undefined> {
@@ -253,15 +264,19 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         const at = new Date(query.after.at);
         where.push(or(lt(documents.createdAt, at), and(eq(documents.createdAt, at), lt(documents.id, query.after.id)))!);
       }
-      return db
+      const rows = await db
         .select()
         .from(documents)
         .where(and(...where))
         .orderBy(desc(documents.createdAt), desc(documents.id))
         .limit(query.limit + 1);
+      return withVectorProgress(rows);
     },
 
-    get: find,
+    async get(workspaceId: string, id: string): Promise<DocumentView> {
+      const [row] = await withVectorProgress([await find(workspaceId, id)]);
+      return row!;
+    },
 
     async download(workspaceId: string, id: string) {
       const row = await find(workspaceId, id);

@@ -28,6 +28,7 @@ export const DocumentShape = obj({
   error: optional(nullable(str)),
   pageCount: optional(nullable(num)),
   passageCount: optional(nullable(num)),
+  vectors: optional(obj({ ready: num, total: num })),
   createdAt: optional(str),
   updatedAt: optional(str),
 });

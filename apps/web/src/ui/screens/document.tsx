@@ -24,7 +24,12 @@ export function DocumentScreen({ ctx, documentId }: { ctx: WorkspaceContext; doc
     queryKey: ['document', ctx.ws, documentId],
     queryFn: () => api.getDocument(ctx.ws, documentId),
     refetchInterval: (q) =>
-      q.state.data && (q.state.data.status === 'queued' || q.state.data.status === 'processing') ? 1000 : false,
+      q.state.data &&
+      (q.state.data.status === 'queued' ||
+        q.state.data.status === 'processing' ||
+        (q.state.data.vectors !== undefined && q.state.data.vectors.ready < q.state.data.vectors.total))
+        ? 1000
+        : false,
   });
   const passage = useQuery({
     queryKey: ['passage', ctx.ws, passageId],
@@ -86,6 +91,16 @@ export function DocumentScreen({ ctx, documentId }: { ctx: WorkspaceContext; doc
           <div>
             <dt>Passages</dt>
             <dd>{d.passageCount}</dd>
+          </div>
+        ) : null}
+        {d.vectors && d.vectors.total > 0 ? (
+          <div>
+            <dt>Semantic index</dt>
+            <dd>
+              {d.vectors.ready === d.vectors.total
+                ? 'complete'
+                : `${d.vectors.ready} of ${d.vectors.total} passages (keyword search already works)`}
+            </dd>
           </div>
         ) : null}
         {d.createdAt ? (

@@ -40,6 +40,8 @@ function existingIdOf(body: Record<string, unknown> | undefined): string | undef
   return typeof id === 'string' ? id : undefined;
 }
 const inFlight = (d: QuarryDocument) => d.status === 'queued' || d.status === 'processing';
+/** Ready for keyword search, its vectors still being computed. */
+const embedding = (d: QuarryDocument) => d.status === 'ready' && d.vectors !== undefined && d.vectors.ready < d.vectors.total;
 
 export const documentsQuery = (ws: string) => ({
   queryKey: ['documents', ws],
@@ -60,7 +62,7 @@ export const documentsQuery = (ws: string) => ({
 export function useDocuments(ws: string) {
   return useQuery({
     ...documentsQuery(ws),
-    refetchInterval: (query) => (query.state.data?.some(inFlight) ? 1000 : false),
+    refetchInterval: (query) => (query.state.data?.some((d) => inFlight(d) || embedding(d)) ? 1000 : false),
   });
 }
 
@@ -265,6 +267,7 @@ function DocumentTable({ ws, documents, editable }: { ws: string; documents: Qua
                 {formatBytes(d.sizeBytes)}
                 {d.pageCount ? ` · ${d.pageCount} page${d.pageCount === 1 ? '' : 's'}` : ''}
                 {d.passageCount ? ` · ${d.passageCount} passage${d.passageCount === 1 ? '' : 's'}` : ''}
+                {embedding(d) ? ` · semantic index ${d.vectors!.ready} of ${d.vectors!.total}` : ''}
                 {d.createdAt ? ` · ${formatDate(d.createdAt)}` : ''}
               </span>
               {d.status === 'failed' && d.error ? <span className="error small">{d.error}</span> : null}

@@ -33,6 +33,9 @@ const Document = z
     error: z.string().nullable(),
     pageCount: z.number().nullable(),
     passageCount: z.number(),
+    vectors: z
+      .object({ ready: z.number(), total: z.number() })
+      .openapi({ description: 'Passages with a vector for semantic search, of all passages (keyword search needs none)' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
