@@ -13,10 +13,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLocalEmbedder } from '@quarry/ai';
+import { createMiniLmEmbedder, MINILM_MAX_TOKENS } from '@quarry/ai';
 import { openDatabase, runMigrations } from '@quarry/db';
 import { chunkBlocks, extractDocument } from '@quarry/ingest';
-import { createSearchService, defaultFusion, localEmbedderFusion, reciprocalRankFusion, type Candidate, type FusionOptions, type KeywordOptions } from '@quarry/search';
+import { createSearchService, defaultFusion, miniLmFusion as localEmbedderFusion, reciprocalRankFusion, type Candidate, type FusionOptions, type KeywordOptions } from '@quarry/search';
 import { activateSpace, createWorkspace, insertDocument } from '../packages/search/src/test-fixtures.js';
 import { replaceSection } from './report.js';
 
@@ -76,6 +76,8 @@ function score(queries: Query[], rankedOf: (q: Query) => string[], relevantOf: (
 
 const fmt = (x: number) => x.toFixed(3);
 
+let embedderInUse: { close?(): Promise<void> } | undefined;
+
 async function main() {
   const started = performance.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'quarry-eval-'));
@@ -84,7 +86,8 @@ async function main() {
   try {
     await runMigrations(handle, target);
     const db = handle.db;
-    const embedder = createLocalEmbedder();
+    const embedder = createMiniLmEmbedder({ cacheDir: path.join(tmpdir(), 'quarry-models') });
+    embedderInUse = embedder;
     const space = await activateSpace(db, embedder);
     const ws = await createWorkspace(db, 'eval');
     // Relevant passages: those whose heading path ends in the labelled section's heading.
@@ -97,7 +100,7 @@ async function main() {
       const bytes = readFileSync(path.join(corpusDir, file));
       const headings = bytes.toString('utf8').split('\n').filter((l) => l.startsWith('## ')).map((l) => l.slice(3).trim());
       const extracted = await extractDocument(new Uint8Array(bytes), 'text/markdown');
-      const chunks = chunkBlocks(extracted.blocks, { maxTokens: 800, overlap: 0.15 });
+      const chunks = chunkBlocks(extracted.blocks, { maxTokens: MINILM_MAX_TOKENS - 2, overlap: 0.15, tokenizer: 'minilm' });
       const title = extracted.title ?? slug;
       const { passageIds } = await insertDocument(db, ws, { title, mimeType: 'text/markdown', passages: chunks }, embedder, space, 'english');
       passageCount += passageIds.length;
@@ -158,7 +161,7 @@ async function main() {
       '|---|---|---|---|---|---|---|---|',
     ];
     const kw = table('keyword', (q) => ids(keyword.get(q.line)));
-    const sem = table('semantic (local hashed n-gram embedder)', (q) => ids(semantic.get(q.line)));
+    const sem = table('semantic (all-MiniLM-L6-v2, offline)', (q) => ids(semantic.get(q.line)));
     const hyb = table(`hybrid (RRF k=${localEmbedderFusion.k}, weights keyword ${localEmbedderFusion.keywordWeight} / semantic ${localEmbedderFusion.semanticWeight})`, (q) => hybridServed.get(q.line)!);
     const mainTable = [...header, ...rows];
     rows.length = 0;
@@ -212,9 +215,10 @@ async function main() {
         `Measured by \`npm run eval\` (bench/eval.ts) on ${new Date().toISOString().slice(0, 10)}: ${files.length} original documents in`,
         `\`bench/retrieval/corpus\` (${passageCount} passages after the real Markdown extraction and chunking) and ${queries.length} labelled queries`,
         '(`bench/retrieval/queries.tsv`: for every section one keyword-style query and one natural-language question, mostly',
-        'paraphrased). Binary relevance: the passages of the labelled section. Embeddings: the offline local embedder',
-        '(hashed word, bigram and character-trigram features, 384 dimensions) — lexical, not semantic; an OpenAI-compatible',
-        'embedding model will score differently. Keyword search: English text search configuration.',
+        'paraphrased). Binary relevance: the passages of the labelled section. Embeddings: the offline default,',
+        'all-MiniLM-L6-v2 (passages sized in its word pieces). Keyword search: BM25, English text search configuration.',
+        'Before this model and BM25 (2026-11-27, hashed n-gram embedder, ts_rank_cd): nDCG@10 keyword 0.867, semantic 0.775,',
+        'hybrid 0.889; MRR@10 0.836, 0.748, 0.862.',
         '',
         ...mainTable,
         '',
@@ -225,10 +229,11 @@ async function main() {
         ...variantTable,
         ...(tuning.length > 0 ? ['', ...tuning] : []),
       ];
-      replaceSection('Retrieval quality', body.join('\n'));
-      console.log('\nwrote docs/benchmarks.md — Retrieval quality');
+      replaceSection('Retrieval quality: own labelled set', body.join('\n'));
+      console.log('\nwrote docs/benchmarks.md — Retrieval quality: own labelled set');
     }
   } finally {
+    await embedderInUse?.close?.();
     await handle.close();
     rmSync(dir, { recursive: true, force: true });
   }

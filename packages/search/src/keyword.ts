@@ -33,6 +33,8 @@ export interface KeywordQuery {
   averageLength: number;
   /** What a candidate must match, as tsquery text built by PostgreSQL ('' when nothing can match). */
   match: string;
+  /** `match` without its phrases: used when no passage has them as written (pasted text often quotes a word). */
+  relaxed: string;
   /** The query's lexemes OR-ed together ('' when none): highlights snippets. */
   any: string;
 }
@@ -82,11 +84,14 @@ export async function parseKeywordQuery(db: Database, language: string, workspac
   const passageCount = Number(row?.n ?? 0);
   const any = terms.map((t) => quoteLexeme(t.term)).join(' | ');
   const matchable = terms.filter((t) => t.df > 0).map((t) => quoteLexeme(t.term));
-  const match =
+  const matchOf = (phrases: boolean) =>
     matchable.length === 0 || passageCount === 0
       ? ''
-      : [`(${matchable.join(' | ')})`, ...(row?.phrases ? [row.phrases] : []), ...(row?.excluded ? [row.excluded] : [])].join(' & ');
+      : [`(${matchable.join(' | ')})`, ...(phrases && row?.phrases ? [row.phrases] : []), ...(row?.excluded ? [row.excluded] : [])].join(' & ');
+  const match = matchOf(true);
+  const relaxed = matchOf(false);
   return {
+    relaxed,
     terms,
     passageCount,
     averageLength: passageCount > 0 ? Number(row?.total ?? 0) / passageCount : 0,
@@ -121,6 +126,21 @@ export async function keywordCandidates(
   const b = Math.min(1, Math.max(0, options.b));
   const avgdl = Math.max(1, query.averageLength);
   const where = documentConditions(workspaceId, filters);
+  const rank = (match: string) => bm25(db, workspaceId, where, match, weights, { k1, b, avgdl }, depth);
+  const strict = await rank(query.match);
+  // Quoted words no passage holds as written: rank the words rather than return nothing (exclusions still hold).
+  return strict.length === 0 && query.relaxed !== query.match ? rank(query.relaxed) : strict;
+}
+
+async function bm25(
+  db: Database,
+  workspaceId: string,
+  where: ReturnType<typeof documentConditions>,
+  match: string,
+  weights: Array<{ term: string; w: number }>,
+  { k1, b, avgdl }: { k1: number; b: number; avgdl: number },
+  depth: number,
+): Promise<Candidate[]> {
   // setweight + ts_filter cut each candidate's tsvector down to the query's lexemes before it is
   // unnested: the tf lookups stay a few rows per passage however long the passage is.
   const rows = await queryRows<Candidate>(
@@ -134,7 +154,7 @@ export async function keywordCandidates(
           CROSS JOIN qa
           CROSS JOIN LATERAL unnest(ts_filter(setweight(p.tsv, 'A', qa.terms), '{a}')) AS u
           JOIN q ON q.term = u.lexeme
-        WHERE p.workspace_id = ${workspaceId}::uuid AND ${where} AND p.tsv @@ ${query.match}::tsquery
+        WHERE p.workspace_id = ${workspaceId}::uuid AND ${where} AND p.tsv @@ ${match}::tsquery
         GROUP BY p.id
         ORDER BY score DESC, p.id
         LIMIT ${Math.max(1, Math.trunc(depth))}`,

@@ -195,8 +195,11 @@ describe.each(drivers)('search on %s', (driver) => {
     // A phrase in quotes must appear as written.
     const phrase = await service.search({ workspaceId: wsA, query: '"fog signals"', mode: 'keyword' });
     expect(phrase.items.map((i) => i.passageId)).toEqual([ids.fog]);
+    // No passage has it as written: the words are ranked instead of returning nothing; exclusions still hold.
     const wrongOrder = await service.search({ workspaceId: wsA, query: '"signals fog"', mode: 'keyword' });
-    expect(wrongOrder.items).toEqual([]);
+    expect(wrongOrder.items[0]?.passageId).toBe(ids.fog);
+    const excludedToo = await service.search({ workspaceId: wsA, query: '"signals fog" -visibility', mode: 'keyword' });
+    expect(excludedToo.items.map((i) => i.passageId)).not.toContain(ids.fog);
   });
 
   it('semantic mode reports an unavailable embedder; hybrid degrades to keywords', async () => {

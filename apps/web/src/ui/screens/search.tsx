@@ -84,6 +84,8 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
             id="search-q"
             type="search"
             placeholder="Search every passage…"
+            aria-describedby="search-syntax"
+            maxLength={2000}
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
           />
@@ -119,6 +121,19 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
             </select>
           </div>
         </div>
+        <details className="search-help small">
+          <summary id="search-syntax">Search tips</summary>
+          <ul>
+            <li>Type a question or a few words: every word counts, rarer words count more, and words like “or” and “not” are just words.</li>
+            <li>
+              <code>&quot;exact phrase&quot;</code> in double quotes must appear as written.
+            </li>
+            <li>
+              <code>-word</code> after a space leaves out passages with that word.
+            </li>
+            <li>Keyword matches words and their forms (index, indexing); semantic matches meaning; hybrid combines both.</li>
+          </ul>
+        </details>
       </form>
 
       {results.isFetching && !results.isFetchingNextPage ? <Spinner label="Searching…" /> : null}
