@@ -126,16 +126,21 @@ export const invitations = pgTable('invitations', {
   createdAt: tstz('created_at').notNull().defaultNow(),
 });
 
-/** Failed sign-in attempts, kept in the database so limits hold across restarts and replicas. */
-export const authFailures = pgTable(
-  'auth_failures',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    key: text('key').notNull(),
-    at: tstz('at').notNull().defaultNow(),
-  },
-  (t) => [index('auth_failures_key_at_idx').on(t.key, t.at)],
-);
+/**
+ * Attempt limits (sign-in per account and per IP, sign-up per IP): one row per
+ * key and window, reserved atomically by one upsert before a password is
+ * checked (auth/rate-limit.ts), so limits hold across parallel requests,
+ * restarts and replicas. `attempts` counts every attempt of the window, the
+ * refused ones included (refused = attempts - limit); the previous window's
+ * count waits here until one request writes its audit summary.
+ */
+export const authLimits = pgTable('auth_limits', {
+  key: text('key').primaryKey(),
+  windowStart: tstz('window_start').notNull(),
+  attempts: integer('attempts').notNull(),
+  previousWindowStart: tstz('previous_window_start'),
+  previousAttempts: integer('previous_attempts').notNull().default(0),
+});
 
 // ---------------------------------------------------------------- workspaces
 

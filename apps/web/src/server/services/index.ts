@@ -39,7 +39,7 @@ export interface ServiceOptions {
 
 export function createServices(config: Config, db: Database, options: ServiceOptions) {
   const audit = createAuditLog(db);
-  const users = createUserService(db, config.auth.adminEmail);
+  const users = createUserService(db, { adminEmail: config.auth.adminEmail, production: config.production });
   const workspaceCleanups: WorkspaceCleanup[] = [...(options.workspaceCleanups ?? [])];
   const documents = createDocumentService({
     db,

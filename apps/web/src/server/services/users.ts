@@ -3,17 +3,41 @@ import { asc, count, eq, gt } from 'drizzle-orm';
 import { sessions, users, type Database } from '@quarry/db';
 import { conflict, notFound } from '../http/errors.js';
 
-export function createUserService(db: Database, adminEmail: string | undefined) {
+export interface FirstRunPolicy {
+  /** ADMIN_EMAIL, lower-cased. */
+  adminEmail: string | undefined;
+  /** NODE_ENV=production: no sign-up takes the first-run path unless it is ADMIN_EMAIL's. */
+  production: boolean;
+}
+
+export function createUserService(db: Database, policy: FirstRunPolicy) {
+  const { adminEmail } = policy;
   return {
+    /**
+     * Who may take the first-run path (become admin by signing up, with no
+     * invitation): ADMIN_EMAIL when it is set; otherwise, outside production
+     * only, the very first account ("works with no configuration"). In
+     * production without ADMIN_EMAIL nobody: the first admin comes from
+     * `quarry admin create`.
+     */
+    async isFirstRunSignUp(email: string): Promise<boolean> {
+      if (adminEmail !== undefined) return email.toLowerCase() === adminEmail;
+      if (policy.production) return false;
+      return (await this.count()) === 0;
+    },
+
+    /** True when sign-up alone can never produce an admin here (production, no ADMIN_EMAIL). */
+    needsShellSetup(): boolean {
+      return adminEmail === undefined && policy.production;
+    },
     async count() {
       const [row] = await db.select({ n: count() }).from(users);
       return row?.n ?? 0;
     },
 
-    /** ADMIN_EMAIL, or the very first account on a fresh install, becomes admin. */
+    /** The first-run path's account becomes admin; every other new account is a member. */
     async roleForNewUser(email: string): Promise<'admin' | 'member'> {
-      if (adminEmail && email.toLowerCase() === adminEmail) return 'admin';
-      return (await this.count()) === 0 ? 'admin' : 'member';
+      return (await this.isFirstRunSignUp(email)) ? 'admin' : 'member';
     },
 
     async list(page: { limit: number; after?: string }) {

@@ -107,6 +107,8 @@ export const AuditEventShape = obj({
 /** What the sign-in screen needs before anyone is signed in: is this a first run, may people sign up? */
 export const AuthStatusShape = obj({
   needsAdmin: bool,
+  /** How the first admin is made (older servers: the first sign-up). */
+  firstRun: optional(oneOf('sign-up', 'admin-email', 'shell')),
   signupMode: oneOf('open', 'invite', 'closed'),
   maxUploadMb: optional(num),
 });

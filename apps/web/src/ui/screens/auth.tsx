@@ -41,7 +41,14 @@ export function AuthScreen() {
 
   let body;
   if (needsSetup && location !== '/setup') body = <Redirect to="/setup" replace />;
-  else if (location === '/setup') body = needsSetup ? <SignUpForm kind="setup" /> : <Redirect to="/sign-in" replace />;
+  else if (location === '/setup')
+    body = !needsSetup ? (
+      <Redirect to="/sign-in" replace />
+    ) : status.data?.firstRun === 'shell' ? (
+      <ShellSetup />
+    ) : (
+      <SignUpForm kind="setup" adminEmail={status.data?.firstRun === 'admin-email'} />
+    );
   else if (invite) body = <SignUpForm kind="invite" invitation={invite} />;
   else if (location === '/sign-up' || location === '/signup')
     body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
@@ -100,6 +107,7 @@ function SignInForm({ signupOpen }: { signupOpen: boolean }) {
         )}
       </Field>
       <ErrorText error={signIn.error} />
+      <RetryNotice error={signIn.error} />
       <button type="submit" className="primary wide" disabled={signIn.isPending}>
         {signIn.isPending ? 'Signing in…' : 'Sign in'}
       </button>
@@ -111,6 +119,47 @@ function SignInForm({ signupOpen }: { signupOpen: boolean }) {
         <p className="muted center small">New here? Ask an administrator for an account or an invitation link.</p>
       )}
     </form>
+  );
+}
+
+/** A 429 from sign-in: when (local time) the account or address may try again. */
+function RetryNotice({ error }: { error: unknown }) {
+  if (!(error instanceof ApiError) || error.status !== 429) return null;
+  const inner = (error.body?.error ?? {}) as { retryAt?: unknown; retryAfterSeconds?: unknown };
+  const at =
+    typeof inner.retryAt === 'string'
+      ? new Date(inner.retryAt)
+      : typeof inner.retryAfterSeconds === 'number'
+        ? new Date(Date.now() + inner.retryAfterSeconds * 1000)
+        : undefined;
+  if (!at || Number.isNaN(at.getTime())) return null;
+  const time = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return (
+    <p className="muted small" data-testid="sign-in-retry">
+      You can try again at <time dateTime={at.toISOString()}>{time}</time>. Other accounts can still sign in meanwhile.
+    </p>
+  );
+}
+
+/** Production without ADMIN_EMAIL: nobody becomes admin by signing up; the operator makes one on the server. */
+function ShellSetup() {
+  return (
+    <div>
+      <h1 id="page-heading">Set up Quarry</h1>
+      <p>This Quarry has no administrator yet, and on a production install sign-up cannot create one.</p>
+      <p>On the server, run:</p>
+      <pre>
+        <code>quarry admin create --email you@example.com</code>
+      </pre>
+      <p className="muted small">
+        With Docker Compose: <code>docker compose exec web quarry admin create --email you@example.com</code>. It prints
+        a one-time password; sign in with it, then change it. Or set <code>ADMIN_EMAIL</code> and sign up with that
+        address.
+      </p>
+      <p>
+        <Link href="/sign-in">Sign in</Link>
+      </p>
+    </div>
   );
 }
 
@@ -130,7 +179,15 @@ function ClosedSignUp({ mode }: { mode: 'invite' | 'closed' }) {
   );
 }
 
-function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; invitation?: string }) {
+function SignUpForm({
+  kind,
+  invitation,
+  adminEmail,
+}: {
+  kind: 'setup' | 'open' | 'invite';
+  invitation?: string;
+  adminEmail?: boolean;
+}) {
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
@@ -156,7 +213,11 @@ function SignUpForm({ kind, invitation }: { kind: 'setup' | 'open' | 'invite'; i
     >
       <h1 id="page-heading">{title}</h1>
       {kind === 'setup' ? (
-        <p className="muted">No one has signed up yet. The account you create now is the administrator.</p>
+        <p className="muted">
+          {adminEmail
+            ? 'No one has signed up yet. Sign up with the administrator e-mail address set on the server (ADMIN_EMAIL) to become the administrator.'
+            : 'No one has signed up yet. The account you create now is the administrator.'}
+        </p>
       ) : null}
       {kind === 'invite' ? <p className="muted">Create your account to join this Quarry.</p> : null}
       <Field label="Name">

@@ -1,18 +1,61 @@
 /**
  * /api/auth/* is better-auth's, wrapped with what Quarry adds around it:
- * sign-up policy (open / invite / closed), database-backed attempt limits,
- * audit events, and the API's error shape.
+ * an allow-list of reachable endpoints (no admin plugin endpoints), the
+ * sign-up policy (open / invite / closed, first-run admin), database-backed
+ * attempt limits reserved before any password check, audit events, and the
+ * API's error shape.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../context.js';
-import { AppError, badRequest, forbidden, tooManyRequests } from '../errors.js';
+import { AppError, badRequest, forbidden, notFound, tooManyRequests } from '../errors.js';
 import { errorBody } from '../middleware/error-handler.js';
 import type { Services } from '../../services/index.js';
+import type { LimitRule, Reservation } from '../../auth/rate-limit.js';
+import type { RequestMeta } from '../../services/audit.js';
 
-const SIGN_IN_LIMIT = { max: 5, windowMs: 15 * 60_000 };
-const SIGN_UP_LIMIT = { max: 10, windowMs: 60 * 60_000 };
+/** Strict per account: five wrong passwords and the account waits out the window. */
+export const SIGN_IN_ACCOUNT_LIMIT: LimitRule = { max: 5, windowMs: 15 * 60_000 };
+/** Loose per address: an office behind one NAT shares it; this only stops spraying many accounts. */
+export const SIGN_IN_IP_LIMIT: LimitRule = { max: 100, windowMs: 15 * 60_000 };
+export const SIGN_UP_LIMIT: LimitRule = { max: 10, windowMs: 60 * 60_000 };
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+/**
+ * The better-auth endpoints reachable over HTTP: the ones Quarry's UI and API
+ * use. Everything else under /api/auth — the admin plugin's endpoints
+ * (update-user, set-user-password, create-user, remove-user, impersonate-user,
+ * …) above all — answers 404: administration goes through /api/admin/*, which
+ * applies Quarry's rules and writes the audit log. Server code may still call
+ * `auth.api.*` directly (e.g. `quarry admin create`).
+ */
+const ALLOWED_AUTH_ENDPOINTS = new Set([
+  'POST /sign-up/email',
+  'POST /sign-in/email',
+  'POST /sign-out',
+  'GET /get-session',
+  'POST /change-password',
+  'GET /list-sessions',
+  'POST /revoke-session',
+  'POST /revoke-sessions',
+  'POST /revoke-other-sessions',
+]);
+
+const ruleFor = (key: string): LimitRule | undefined =>
+  key.startsWith('signin-account:') ? SIGN_IN_ACCOUNT_LIMIT : key.startsWith('signin-ip:') ? SIGN_IN_IP_LIMIT : key.startsWith('signup-ip:') ? SIGN_UP_LIMIT : undefined;
+
+function minutesText(seconds: number) {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+/** 429 with Retry-After and, in the body, when to retry (seconds and an ISO time). */
+function limited(reservation: Reservation, message: string) {
+  const error = tooManyRequests(reservation.retryAfterSeconds, `${message} Try again in ${minutesText(reservation.retryAfterSeconds)}.`);
+  Object.assign(error.extra, { retryAt: reservation.retryAt.toISOString() });
+  return error;
+}
 
 const SignUpBody = z.object({
   email: z.email().max(254),
@@ -25,22 +68,78 @@ const SignInBody = z.object({ email: z.string().max(254), password: z.string().m
 export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
   const { auth, audit, limiter, invitations, users, config } = services;
 
+  /**
+   * Refusals are not written one row each (a flood would fill the disk with
+   * rows nothing may delete): the first refusal of a window gets a row, and
+   * the window's count is kept in auth_limits until one summary row carries it.
+   */
+  async function summarize(key: string, windowStart: Date, attempts: number) {
+    const rule = ruleFor(key);
+    if (!rule || attempts <= rule.max) return;
+    const account = key.startsWith('signin-account:') ? key.slice('signin-account:'.length) : undefined;
+    const ip = key.startsWith('signin-ip:') || key.startsWith('signup-ip:') ? key.slice(key.indexOf(':') + 1) : undefined;
+    await audit.record(
+      {
+        action: key.startsWith('signup-ip:') ? 'user.signed_up' : 'user.sign_in',
+        outcome: 'failure',
+        actorEmail: account,
+        details: { reason: 'rate_limited', summary: true, limit: key.slice(0, key.indexOf(':')), refused: attempts - rule.max, windowStart: windowStart.toISOString(), windowEnd: new Date(windowStart.getTime() + rule.windowMs).toISOString() },
+      },
+      { ip },
+    );
+  }
+
+  async function reserve(key: string, rule: LimitRule): Promise<Reservation> {
+    const reservation = await limiter.reserve(key, rule);
+    if (reservation.previous && reservation.previous.attempts > rule.max) {
+      const claimed = await limiter.claimPrevious(key, reservation.previous.windowToken);
+      if (claimed !== undefined) await summarize(key, reservation.previous.windowStart, claimed);
+    }
+    return reservation;
+  }
+
+  async function refuseSignIn(reservation: Reservation, email: string, meta: RequestMeta, scope: 'account' | 'ip'): Promise<never> {
+    if (reservation.firstRefusal) {
+      await audit.record(
+        { action: 'user.sign_in', outcome: 'failure', actorEmail: email, details: { reason: 'rate_limited', limit: `signin-${scope}`, windowStart: reservation.windowStart.toISOString(), retryAt: reservation.retryAt.toISOString() } },
+        meta,
+      );
+    }
+    throw limited(reservation, scope === 'account' ? 'Too many failed sign-in attempts for this account.' : 'Too many failed sign-in attempts from this network address.');
+  }
+
+  let lastPrune = Date.now();
+  function maybePrune(log: { warn(obj: object, msg: string): void } | undefined) {
+    if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = Date.now();
+    void (async () => {
+      for (const expired of await limiter.prune()) await summarize(expired.key, expired.windowStart, expired.attempts);
+    })().catch((err: unknown) => log?.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'attempt limiter housekeeping failed'));
+  }
+
   app.on(['GET', 'POST'], '/api/auth/*', async (c) => {
     const action = c.req.path.slice('/api/auth'.length);
+    if (!ALLOWED_AUTH_ENDPOINTS.has(`${c.req.method} ${action}`)) throw notFound('endpoint');
     const meta = { ip: c.get('clientIp'), userAgent: c.req.header('user-agent') };
     let body: Record<string, unknown> | undefined;
     if (c.req.method === 'POST') body = await readJson(c);
 
     let claimedInvitation: string | undefined;
-    let signInKeys: string[] = [];
+    let signIn: { account: Reservation; address: Reservation } | undefined;
     if (action === '/sign-up/email') {
       const input = parse(SignUpBody, body);
-      const retry = await limiter.retryAfter([`signup-ip:${meta.ip}`], SIGN_UP_LIMIT);
-      if (retry > 0) throw tooManyRequests(retry, 'Too many sign-ups from this address. Try again later.');
-      await limiter.recordFailure([`signup-ip:${meta.ip}`]);
-      const firstRun = (await users.count()) === 0;
-      const isAdminEmail = config.auth.adminEmail !== undefined && input.email.toLowerCase() === config.auth.adminEmail;
-      if (!firstRun && !isAdminEmail && config.auth.signupMode !== 'open') {
+      const signUpSlot = await reserve(`signup-ip:${meta.ip}`, SIGN_UP_LIMIT);
+      if (!signUpSlot.granted) throw limited(signUpSlot, 'Too many sign-ups from this address.');
+      // The first-run path (no invitation, becomes admin) belongs to ADMIN_EMAIL when it is set, and in
+      // production without it to nobody: see users.isFirstRunSignUp.
+      const firstRunPath = await users.isFirstRunSignUp(input.email);
+      if (!firstRunPath && config.auth.signupMode !== 'open') {
+        if (users.needsShellSetup() && (await users.count()) === 0) {
+          throw forbidden(
+            'This Quarry has no administrator yet. On the server, run `quarry admin create --email <your e-mail>` (or set ADMIN_EMAIL and sign up with it).',
+            'setup_required',
+          );
+        }
         if (config.auth.signupMode === 'closed') throw forbidden('Sign-up is closed on this Quarry.', 'signup_closed');
         if (!input.inviteToken) throw forbidden('Sign-up needs an invitation link from an administrator.', 'invitation_required');
         claimedInvitation = await invitations.claim(input.inviteToken, input.email);
@@ -53,12 +152,18 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
       body = { email: input.email, password: input.password, name: input.name };
     } else if (action === '/sign-in/email') {
       const input = parse(SignInBody, body);
-      signInKeys = [`signin-ip:${meta.ip}`, `signin-account:${input.email.toLowerCase()}`];
-      const retry = await limiter.retryAfter(signInKeys, SIGN_IN_LIMIT);
-      if (retry > 0) {
-        await audit.record({ action: 'user.sign_in', outcome: 'failure', actorEmail: input.email, details: { reason: 'rate_limited' } }, meta);
-        throw tooManyRequests(retry, 'Too many failed sign-in attempts. Try again later.');
+      maybePrune(c.get('logger'));
+      // Reserve before the password is checked: one atomic upsert per key, so parallel guesses cannot
+      // all pass a check made before any of them is counted. The account first; the address only for
+      // attempts the account allows (a locked account must not use up its colleagues' shared IP).
+      const account = await reserve(`signin-account:${input.email.toLowerCase()}`, SIGN_IN_ACCOUNT_LIMIT);
+      if (!account.granted) await refuseSignIn(account, input.email, meta, 'account');
+      const address = await reserve(`signin-ip:${meta.ip}`, SIGN_IN_IP_LIMIT);
+      if (!address.granted) {
+        await limiter.release(account);
+        await refuseSignIn(address, input.email, meta, 'ip');
       }
+      signIn = { account, address };
     }
 
     // Who is acting, for events whose response does not say (sign-out, password change …).
@@ -70,9 +175,15 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
       headers.set('content-type', 'application/json');
       headers.delete('content-length');
     }
-    const response = await auth.handler(
-      new Request(c.req.raw.url, { method: c.req.method, headers, body: body !== undefined ? JSON.stringify(body) : undefined }),
-    );
+    let response: Response;
+    try {
+      response = await auth.handler(
+        new Request(c.req.raw.url, { method: c.req.method, headers, body: body !== undefined ? JSON.stringify(body) : undefined }),
+      );
+    } catch (error) {
+      if (signIn) await Promise.all([limiter.release(signIn.account), limiter.release(signIn.address)]);
+      throw error;
+    }
     const ok = response.status >= 200 && response.status < 300;
     const json = response.headers.get('content-type')?.includes('application/json') ? await response.clone().json().catch(() => undefined) : undefined;
     const responseUser = (json as { user?: { id: string; email: string } } | undefined)?.user;
@@ -89,8 +200,12 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
         await audit.record({ action: 'user.signed_up', outcome: ok ? 'success' : 'failure', actor, actorEmail: String(body?.email ?? ''), targetType: 'user', targetId: actor?.id }, meta);
         break;
       case '/sign-in/email':
-        if (ok) await limiter.clear(signInKeys.slice(1));
-        else if (response.status === 401 || response.status === 403) await limiter.recordFailure(signInKeys);
+        if (signIn) {
+          // Success: the account's failures are forgotten and the address is not charged. A refused
+          // password (401/403) keeps both reservations. Anything else checked no password: give them back.
+          if (ok) await Promise.all([limiter.reset(signIn.account.key), limiter.release(signIn.address)]);
+          else if (response.status !== 401 && response.status !== 403) await Promise.all([limiter.release(signIn.account), limiter.release(signIn.address)]);
+        }
         await audit.record(
           { action: 'user.sign_in', outcome: ok ? 'success' : 'failure', actor, actorEmail: String(body?.email ?? ''), details: ok ? undefined : { status: response.status } },
           meta,
@@ -107,21 +222,6 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
       case '/revoke-other-sessions':
         await audit.record({ action: 'session.revoked', outcome: ok ? 'success' : 'failure', actor, details: { scope: action.slice(1) } }, meta);
         break;
-      case '/admin/set-role':
-      case '/admin/ban-user':
-      case '/admin/unban-user':
-        await audit.record(
-          {
-            action: action === '/admin/set-role' ? 'user.role_changed' : action === '/admin/ban-user' ? 'user.banned' : 'user.unbanned',
-            outcome: ok ? 'success' : 'failure',
-            actor,
-            targetType: 'user',
-            targetId: typeof body?.userId === 'string' ? body.userId : undefined,
-            details: typeof body?.role === 'string' ? { role: body.role } : undefined,
-          },
-          meta,
-        );
-        break;
     }
 
     if (ok) return response;
@@ -130,7 +230,7 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
 }
 
 function needsActor(action: string) {
-  return action === '/sign-out' || action === '/change-password' || action.startsWith('/revoke-') || action.startsWith('/admin/');
+  return action === '/sign-out' || action === '/change-password' || action.startsWith('/revoke-');
 }
 
 async function readJson(c: Context<AppEnv>): Promise<Record<string, unknown> | undefined> {

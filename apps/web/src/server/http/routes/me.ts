@@ -38,13 +38,24 @@ export function registerMeRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
       responses: {
         200: {
           description: 'Setup state',
-          content: { 'application/json': { schema: z.object({ needsAdmin: z.boolean(), signupMode: z.enum(['open', 'invite', 'closed']), maxUploadMb: z.number() }) } },
+          content: { 'application/json': { schema: z.object({
+                needsAdmin: z.boolean(),
+                /** How the first admin is made: the first sign-up (development), ADMIN_EMAIL's sign-up, or `quarry admin create` on the server. */
+                firstRun: z.enum(['sign-up', 'admin-email', 'shell']),
+                signupMode: z.enum(['open', 'invite', 'closed']),
+                maxUploadMb: z.number(),
+              }) } },
         },
       },
     }),
     async (c) =>
       c.json(
-        { needsAdmin: (await services.users.count()) === 0, signupMode: services.config.auth.signupMode, maxUploadMb: services.config.uploads.maxMb },
+        {
+          needsAdmin: (await services.users.count()) === 0,
+          firstRun: services.config.auth.adminEmail !== undefined ? ('admin-email' as const) : services.users.needsShellSetup() ? ('shell' as const) : ('sign-up' as const),
+          signupMode: services.config.auth.signupMode,
+          maxUploadMb: services.config.uploads.maxMb,
+        },
         200,
       ),
   );
