@@ -23,12 +23,12 @@ async function upload(client: TestClient, ws: string, name: string, bytes: Buffe
   return { status: res.status, body: (await res.json()) as any };
 }
 
-/** Polls until the document leaves queued/processing (bounded). */
+/** Polls until the document is failed, or ready with every vector in place (bounded). */
 async function settle(client: TestClient, ws: string, id: string, maxMs = 60_000) {
   const until = Date.now() + maxMs;
   for (;;) {
     const doc = await client.json('GET', `/api/workspaces/${ws}/documents/${id}`, undefined, 200);
-    if (doc.status === 'ready' || doc.status === 'failed') return doc;
+    if ((doc.status === 'ready' && doc.vectors.ready === doc.vectors.total) || doc.status === 'failed') return doc;
     if (Date.now() > until) throw new Error(`document ${id} still ${doc.status}`);
     await new Promise((r) => setTimeout(r, 100));
   }

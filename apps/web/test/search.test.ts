@@ -25,7 +25,8 @@ async function uploadReady(client: TestClient, ws: string, name: string, bytes: 
   const until = Date.now() + 60_000;
   for (;;) {
     const doc = await client.json('GET', `/api/workspaces/${ws}/documents/${body.id}`, undefined, 200);
-    if (doc.status === 'ready') return body.id;
+    // Keyword search works at 'ready'; these tests search semantically too, so wait for the vectors.
+    if (doc.status === 'ready' && doc.vectors.ready === doc.vectors.total) return body.id;
     if (doc.status === 'failed') throw new Error(`${name} failed: ${doc.error}`);
     if (Date.now() > until) throw new Error(`${name} still ${doc.status}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -207,9 +208,12 @@ describe('search and answers over HTTP', () => {
       expect(page.items.map((i: any) => i.documentId)).not.toContain(pdfId);
     }
     chat.reply = () => ['The documents provided do not contain the answer to this question.'];
+    const before = chat.requests.length;
     const { events } = await ask(alice, wsA, 'When does the lighthouse keeper trim the lamp wick?');
     expect(events.at(-1)!.event).toBe('done');
     expect(events[0]!.data.map((c: any) => c.documentId)).not.toContain(pdfId);
-    expect(chat.requests.at(-1)!.messages.map((m) => m.content).join('\n')).not.toContain('Fresnel');
+    // Only requests made for this question count (with nothing relevant left, there may be none).
+    const sent = chat.requests.slice(before).flatMap((r) => r.messages.map((m) => m.content));
+    expect(sent.join('\n')).not.toContain('Fresnel');
   });
 });
