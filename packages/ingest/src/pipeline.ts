@@ -7,7 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Embedder } from '@quarry/ai';
 import { documents, passageEmbeddings, passages, type Database } from '@quarry/db';
 import type { ObjectStorage } from '@quarry/storage';
-import { chunkBlocks, type ChunkOptions } from './chunk.js';
+import type { ChunkOptions } from './chunk.js';
 import type { IsolatedExtractor } from './extract/isolated.js';
 import type { EmbeddingSpace } from './spaces.js';
 
@@ -44,6 +44,7 @@ class DocumentGone extends Error {}
 
 const EMBED_BATCH = 64;
 const INSERT_BATCH = 250;
+const EXTRACT_DEADLINE_MARGIN_MS = 1_000;
 
 async function readAll(stream: NodeJS.ReadableStream, max: number, signal: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -71,11 +72,16 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
   const bytes = await readAll(object.stream, deps.maxBytes, signal);
   const t1 = performance.now();
 
-  const extracted = await deps.extractor.extract(bytes, doc.mimeType, { timeoutMs: Math.max(1_000, deadline - Date.now()), signal });
-  const t2 = performance.now();
-
-  const chunks = chunkBlocks(extracted.blocks, deps.chunk);
+  // Extracting and splitting both run in the extraction process, never on this event loop. Its own deadline
+  // comes a second before the job's, so a document too slow to parse fails once with that reason.
+  const extracted = await deps.extractor.extractPassages(bytes, doc.mimeType, {
+    chunk: deps.chunk,
+    timeoutMs: Math.max(1_000, deadline - Date.now() - EXTRACT_DEADLINE_MARGIN_MS),
+    signal,
+  });
   const t3 = performance.now();
+  const t2 = t3 - extracted.splitMs;
+  const chunks = extracted.passages;
 
   const space = deps.space();
   const vectors: number[][] = [];

@@ -65,11 +65,82 @@ export function looksLikeText(buf: Buffer, final: boolean): boolean {
   return controls <= Math.max(2, buf.length / 1000);
 }
 
-const HTML_START = /^\s*(<!--[\s\S]*?-->\s*)*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])/i;
+// Every test below runs in time linear in the head (≤ SNIFF_BYTES): the regular expressions left are anchored
+// or bounded; the ones that backtracked (`(<!--[\s\S]*?-->\s*)*` exponentially) are loops.
 const HTML_ANY = /<(html|head|body|title|meta|div|p|h[1-6]|table|article|section)[\s>]/i;
+const HTML_TAG = /^(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])/i;
 const MD_HEADING = /^#{1,6}[ \t]+\S/m;
-const MD_SETEXT = /^\S.*\n(=+|-+)[ \t]*$/m;
-const MD_OTHER = /^(```|~~~)|^\s*[-*+][ \t]+\S[\s\S]*\]\(|\[[^\]\n]+\]\([^)\s]+\)|^\|.*\|\s*$/m;
+const MD_LIST_ITEM = /^[-*+][ \t]+\S/;
+const isSpace = (ch: string | undefined) => ch !== undefined && /\s/.test(ch);
+
+/** Leading whitespace, then comments, then `<!doctype html`, `<html`, `<head` or `<body`. */
+function startsLikeHtml(text: string): boolean {
+  let i = 0;
+  const skipSpace = () => {
+    while (i < text.length && isSpace(text[i])) i++;
+  };
+  skipSpace();
+  while (text.startsWith('<!--', i)) {
+    const end = text.indexOf('-->', i + 4);
+    if (end === -1) return false;
+    i = end + 3;
+    skipSpace();
+  }
+  return HTML_TAG.test(text.slice(i, i + 256));
+}
+
+/** Lines of the head (any line break), for the line-based Markdown hints. */
+const linesOf = (text: string) => text.split(/\r\n|\r|\n|\u2028|\u2029/);
+
+/** A non-blank line starting with a non-space, underlined by a line of only `=` or only `-`. */
+function hasSetextHeading(lines: string[]): boolean {
+  for (let n = 0; n + 1 < lines.length; n++) {
+    if (!lines[n] || isSpace(lines[n]![0])) continue;
+    const next = lines[n + 1]!;
+    let end = next.length;
+    while (end > 0 && (next[end - 1] === ' ' || next[end - 1] === '\t')) end--;
+    const under = next.slice(0, end);
+    if (under && (/^=+$/.test(under) || /^-+$/.test(under))) return true;
+  }
+  return false;
+}
+
+/** A fence, a list item followed (anywhere later) by a link, an inline link, or a `| … |` table row. */
+function hasOtherMarkdown(text: string, lines: string[]): boolean {
+  let offset = 0;
+  let listAt = -1;
+  for (const line of lines) {
+    if (line.startsWith('```') || line.startsWith('~~~')) return true;
+    if (line.length >= 2 && line[0] === '|' && line.trimEnd().endsWith('|') && line.trimEnd().length >= 2) return true;
+    if (listAt === -1) {
+      const indent = line.length - line.trimStart().length;
+      if (MD_LIST_ITEM.test(line.slice(indent, indent + 256))) listAt = offset + indent;
+    }
+    offset += line.length + 1;
+  }
+  if (listAt !== -1 && text.indexOf('](', listAt + 2) !== -1) return true;
+  return hasInlineLink(text);
+}
+
+/** `[text](target)`: no line break inside the brackets, no space or `)` inside the target. */
+function hasInlineLink(text: string): boolean {
+  // The first ')' or space at or after a position, remembered (positions only grow): each character is scanned once.
+  let stop = -1;
+  for (let i = text.indexOf('['); i !== -1; ) {
+    let j = i + 1;
+    while (j < text.length && text[j] !== ']' && text[j] !== '\n') j++;
+    if (text[j] === ']' && j > i + 1 && text[j + 1] === '(') {
+      if (stop < j + 2) {
+        stop = j + 2;
+        while (stop < text.length && text[stop] !== ')' && !isSpace(text[stop])) stop++;
+      }
+      if (text[stop] === ')' && stop > j + 2) return true;
+    }
+    // Any '[' before j reaches the same j: skip them.
+    i = text.indexOf('[', Math.max(i + 1, j));
+  }
+  return false;
+}
 
 /**
  * Classifies a file from its first bytes. `filename` only breaks the tie
@@ -91,9 +162,9 @@ export function sniffHead(head: Buffer, options: { final: boolean; filename?: st
   }
   if (!looksLikeText(body, options.final)) return { kind: 'unsupported', reason: 'the file is binary data of an unsupported type' };
   const text = body.toString('utf8');
-  if (HTML_START.test(text) || (HTML_ANY.test(text.slice(0, 1024)) && /^\s*</.test(text))) return { kind: 'text', mime: 'text/html' };
+  if (startsLikeHtml(text) || (HTML_ANY.test(text.slice(0, 1024)) && text.trimStart().startsWith('<'))) return { kind: 'text', mime: 'text/html' };
   const name = options.filename?.toLowerCase() ?? '';
-  if (/\.(md|markdown|mdown|mkd)$/.test(name) || MD_HEADING.test(text) || MD_SETEXT.test(text) || MD_OTHER.test(text)) {
+  if (/\.(md|markdown|mdown|mkd)$/.test(name) || MD_HEADING.test(text) || hasSetextHeading(linesOf(text)) || hasOtherMarkdown(text, linesOf(text))) {
     return { kind: 'text', mime: 'text/markdown' };
   }
   return { kind: 'text', mime: 'text/plain' };

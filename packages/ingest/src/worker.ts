@@ -42,6 +42,10 @@ export interface IngestWorkerOptions {
   pollMs?: number;
   retryBaseMs?: number;
   extractLimits?: ExtractLimits;
+  /**
+   * Memory ceiling of one extraction process (heap, buffers and native memory; default 384 MB). One process
+   * runs per concurrent job, so extraction never takes more than `concurrency` × this.
+   */
   extractMemoryMb?: number;
   /** How long one re-embedding slice runs before yielding to other jobs. */
   reembedSliceMs?: number;
@@ -83,7 +87,7 @@ export class IngestWorker {
     this.logger = options.logger ?? noopLogger;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.pollMs = options.pollMs ?? 1_000;
-    this.extractor = new IsolatedExtractor({ limits: options.extractLimits ?? defaultExtractLimits, maxMemoryMb: options.extractMemoryMb ?? 512 });
+    this.extractor = new IsolatedExtractor({ limits: options.extractLimits ?? defaultExtractLimits, maxMemoryMb: options.extractMemoryMb });
   }
 
   /** The configured embedder's space (prepared at start). */

@@ -99,7 +99,7 @@ describe('extraction', () => {
 });
 
 describe('isolated extraction', () => {
-  const extractor = new IsolatedExtractor({ maxMemoryMb: 128 });
+  const extractor = new IsolatedExtractor({ maxMemoryMb: 256 });
   afterAll(() => extractor.close());
 
   it('runs PDFs in a thread and reuses it', async () => {

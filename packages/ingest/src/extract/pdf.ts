@@ -31,8 +31,15 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits): Prom
     const blocks: Block[] = [];
     let chars = 0;
     for (let n = 1; n <= pageCount; n++) {
-      const page = await pdf.getPage(n);
-      const content = await page.getTextContent();
+      let page: Awaited<ReturnType<typeof pdf.getPage>>;
+      let content: Awaited<ReturnType<typeof page.getTextContent>>;
+      try {
+        page = await pdf.getPage(n);
+        content = await page.getTextContent();
+      } catch (error) {
+        // Deterministic for these bytes (a page tree that loops, a broken content stream): never worth a retry.
+        throw new ExtractionError(`page ${n} of the PDF cannot be read (${(error as Error).message?.slice(0, 120) ?? 'unknown error'})`);
+      }
       let text = '';
       for (const item of content.items as TextItem[]) {
         if (typeof item.str === 'string') text += item.str;
@@ -44,7 +51,8 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits): Prom
       // Re-join words hyphenated across lines, then lines within a paragraph.
       const clean = text.replace(/(\p{L})-\n(\p{Ll})/gu, '$1$2');
       for (const block of paragraphs(clean, { page: n })) {
-        block.text = block.text.replace(/\s*\n\s*/g, ' ');
+        // Every whitespace run holding a line break becomes one space (`/\s*\n\s*/` is quadratic on long runs of spaces).
+        block.text = block.text.replace(/\s+/g, (run) => (run.includes('\n') ? ' ' : run));
         blocks.push(block);
       }
     }
