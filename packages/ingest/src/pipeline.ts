@@ -1,22 +1,25 @@
 /**
- * One document, start to finish: read the stored bytes, extract, split into
- * passages, embed, then replace the document's passages and vectors in one
- * transaction and mark it ready. Steps are timed for the benchmark.
+ * One document, keyword-first: read the stored bytes, extract, split into
+ * passages, then replace the document's passages in one transaction, mark it
+ * ready (keyword-searchable at once) and enqueue its `embed` job in that same
+ * transaction; `embedDocumentSlice` fills its vectors in behind, batch by
+ * batch, each batch committed (resumable after a crash). Steps are timed for
+ * the benchmark.
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Embedder } from '@quarry/ai';
-import { documents, passageEmbeddings, passages, type Database } from '@quarry/db';
+import { documents, passages, queryRows, type Database } from '@quarry/db';
 import type { ObjectStorage } from '@quarry/storage';
 import type { ChunkOptions } from './chunk.js';
 import type { IsolatedExtractor } from './extract/isolated.js';
+import type { JobQueue } from './queue.js';
 import type { EmbeddingSpace } from './spaces.js';
 
 export interface PipelineDeps {
   db: Database;
   storage: ObjectStorage;
   extractor: IsolatedExtractor;
-  embedder: Embedder;
-  space: () => EmbeddingSpace;
+  queue: JobQueue;
   chunk: ChunkOptions;
   /** PostgreSQL text-search configuration for `passages.tsv`. */
   language: string;
@@ -28,7 +31,6 @@ export interface IngestTimings {
   readMs: number;
   extractMs: number;
   splitMs: number;
-  embedMs: number;
   insertMs: number;
 }
 
@@ -42,7 +44,6 @@ export interface IngestOutcome {
 /** The document was deleted while it was being processed. */
 class DocumentGone extends Error {}
 
-const EMBED_BATCH = 64;
 const INSERT_BATCH = 250;
 const EXTRACT_DEADLINE_MARGIN_MS = 1_000;
 
@@ -83,13 +84,6 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
   const t2 = t3 - extracted.splitMs;
   const chunks = extracted.passages;
 
-  const space = deps.space();
-  const vectors: number[][] = [];
-  for (let i = 0; i < chunks.length; i += EMBED_BATCH) {
-    signal.throwIfAborted();
-    vectors.push(...(await deps.embedder.embed(chunks.slice(i, i + EMBED_BATCH).map((c) => c.text), 'passage', signal)));
-  }
-  const t4 = performance.now();
   signal.throwIfAborted();
 
   try {
@@ -100,7 +94,7 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
       await tx.delete(passages).where(eq(passages.documentId, documentId));
       for (let i = 0; i < chunks.length; i += INSERT_BATCH) {
         const slice = chunks.slice(i, i + INSERT_BATCH);
-        const ids = await tx
+        await tx
           .insert(passages)
           .values(
             slice.map((c) => ({
@@ -113,28 +107,78 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
               tokenCount: c.tokenCount,
               tsv: sql`to_tsvector(${deps.language}::regconfig, ${c.text})`,
             })),
-          )
-          .returning({ id: passages.id });
-        await tx.insert(passageEmbeddings).values(
-          ids.map((row, k) => ({ passageId: row.id, spaceId: space.id, workspaceId: doc.workspaceId, embedding: vectors[i + k]! })),
-        );
+          );
       }
       await tx
         .update(documents)
         .set({ status: 'ready', error: null, passageCount: chunks.length, pageCount: extracted.pageCount ?? null, updatedAt: new Date() })
         .where(eq(documents.id, documentId));
+      if (chunks.length > 0) await deps.queue.enqueue({ kind: 'embed', payload: { documentId }, documentId }, tx as unknown as Database);
     });
   } catch (error) {
     if (error instanceof DocumentGone) return { status: 'gone' };
     throw error;
   }
-  const t5 = performance.now();
+  const t4 = performance.now();
   return {
     status: 'ready',
     passageCount: chunks.length,
     pageCount: extracted.pageCount ?? null,
-    timings: { readMs: t1 - t0, extractMs: t2 - t1, splitMs: t3 - t2, embedMs: t4 - t3, insertMs: t5 - t4 },
+    timings: { readMs: t1 - t0, extractMs: t2 - t1, splitMs: t3 - t2, insertMs: t4 - t3 },
   };
+}
+
+/** Passages embedded per round: small, so a slice ends soon after its time is up and ingest jobs get in. */
+const EMBED_BATCH = 16;
+
+export interface EmbedSliceOutcome {
+  embedded: number;
+  /** No passage of the document lacks a vector in the space (or the document is gone). */
+  complete: boolean;
+}
+
+/**
+ * Embeds the document's passages that have no vector in `space` yet, for up to
+ * `sliceMs`. Each batch is committed on its own: a crash loses at most one batch.
+ */
+export async function embedDocumentSlice(
+  deps: { db: Database; embedder: Embedder; space: EmbeddingSpace },
+  documentId: string,
+  sliceMs: number,
+  signal: AbortSignal,
+): Promise<EmbedSliceOutcome> {
+  const { db, embedder, space } = deps;
+  const ends = Date.now() + sliceMs;
+  let embedded = 0;
+  // Bounded: a document cannot have more batches than passages.
+  for (let round = 0; round < 1_000_000; round++) {
+    signal.throwIfAborted();
+    const batch = await queryRows<{ id: string; workspace_id: string; text: string }>(
+      db,
+      sql`SELECT p.id, p.workspace_id, p.text FROM passages p
+          WHERE p.document_id = ${documentId}::uuid
+            AND NOT EXISTS (SELECT 1 FROM passage_embeddings e WHERE e.space_id = ${space.id} AND e.passage_id = p.id)
+          ORDER BY p.ordinal LIMIT ${EMBED_BATCH}`,
+    );
+    if (batch.length === 0) return { embedded, complete: true };
+    const vectors = await embedder.embed(
+      batch.map((p) => p.text),
+      'passage',
+      signal,
+    );
+    // INSERT … SELECT from passages: a passage deleted meanwhile (document deleted or re-indexed) is skipped, not an error.
+    await db.execute(
+      sql`INSERT INTO passage_embeddings (passage_id, space_id, workspace_id, embedding)
+          SELECT p.id, ${space.id}, p.workspace_id, v.embedding::vector
+          FROM json_to_recordset(${JSON.stringify(batch.map((b, i) => ({ id: b.id, embedding: `[${vectors[i]!.join(',')}]` })))}::json)
+               AS v(id uuid, embedding text)
+          JOIN passages p ON p.id = v.id
+          ON CONFLICT DO NOTHING`,
+    );
+    embedded += batch.length;
+    if (Date.now() >= ends) return { embedded, complete: false };
+  }
+  return { embedded, complete: false };
 }
 
 export async function markDocumentFailed(db: Database, documentId: string, reason: string): Promise<void> {

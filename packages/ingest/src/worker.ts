@@ -5,14 +5,16 @@
  * `quarry worker`. One job's failure never stops the loop.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { Embedder } from '@quarry/ai';
-import { EmbeddingProviderError } from '@quarry/ai';
+import { EmbeddingProviderError, MINILM_MODEL } from '@quarry/ai';
+import type { ChunkOptions } from './chunk.js';
 import { ensureVectorIndex, passageEmbeddings, PGLITE_VECTOR_INDEX_MIN_VECTORS, type Database } from '@quarry/db';
 import type { ObjectStorage } from '@quarry/storage';
 import { ObjectNotFoundError } from '@quarry/storage';
 import { IsolatedExtractor } from './extract/isolated.js';
 import { ExtractionError, defaultExtractLimits, type ExtractLimits } from './extract/types.js';
-import { ingestDocument, markDocumentFailed, markDocumentQueued, type IngestTimings } from './pipeline.js';
+import { embedDocumentSlice, ingestDocument, markDocumentFailed, markDocumentQueued, type IngestTimings } from './pipeline.js';
 import { backoffMs, createJobQueue, type Job, type JobQueue } from './queue.js';
 import { activateIfComplete, passagesMissingVectors, prepareEmbeddingSpace, type EmbeddingSpace } from './spaces.js';
 import { sweepOrphanObjects } from './orphans.js';
@@ -49,8 +51,12 @@ export interface IngestWorkerOptions {
   extractMemoryMb?: number;
   /** How long one re-embedding slice runs before yielding to other jobs. */
   reembedSliceMs?: number;
-  /** Called after each ingested document (benchmarks). */
+  /** How long one document's embedding slice runs before it yields to other jobs. Default 5 s. */
+  embedSliceMs?: number;
+  /** Called after each ingested (keyword-searchable) document (benchmarks). */
   onIngested?: (documentId: string, timings: IngestTimings) => void;
+  /** Called when a document's last vector is stored (benchmarks); `embedMs` is the last slice's time. */
+  onEmbedded?: (documentId: string, info: { embedMs: number; passages: number }) => void;
 }
 
 const noopLogger: WorkerLogger = { info() {}, warn() {}, error() {} };
@@ -177,6 +183,7 @@ export class IngestWorker {
       this.queue.renew(job.id, this.leaseMs).catch(() => {});
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
     const isReembed = job.kind === 'reembed';
+    const isEmbed = job.kind === 'embed';
     const timeoutMs = isReembed ? (this.options.reembedSliceMs ?? 30_000) + this.options.timeoutMs : this.options.timeoutMs;
     const deadline = Date.now() + timeoutMs;
     const timeout = setTimeout(() => controller.abort(new Error(`processing took longer than ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
@@ -191,14 +198,17 @@ export class IngestWorker {
         return;
       }
       const documentId = job.documentId ?? String(job.payload.documentId);
+      if (isEmbed) {
+        await this.embed(job, documentId, controller.signal);
+        return;
+      }
       const outcome = await ingestDocument(
         {
           db,
           storage: this.options.storage,
           extractor: this.extractor,
-          embedder: this.options.embedder,
-          space: () => this.space!,
-          chunk: { maxTokens: this.options.chunkTokens, overlap: this.options.chunkOverlap },
+          queue: this.queue,
+          chunk: this.chunkOptions(),
           language: this.options.language,
           maxBytes: this.options.maxBytes,
         },
@@ -213,10 +223,7 @@ export class IngestWorker {
           'document ready',
         );
         if (outcome.timings) this.options.onIngested?.(documentId, outcome.timings);
-        // The document is ready either way; a failed index build is retried after the next one.
-        await this.buildDeferredVectorIndex().catch((e: unknown) =>
-          this.logger.warn({ err: (e as Error).message }, 'could not build the vector index yet'),
-        );
+        await this.refreshPlannerStatistics(outcome.passageCount ?? 0);
       }
     } catch (error) {
       await this.handleFailure(job, error, controller).catch((e: unknown) =>
@@ -225,6 +232,44 @@ export class IngestWorker {
     } finally {
       clearInterval(renew);
       clearTimeout(timeout);
+    }
+  }
+
+  /**
+   * Passages sized for the embedder: CHUNK_TOKENS, capped at what the model embeds (its limit less
+   * [CLS] and [SEP]), counted with its own tokenizer when Quarry has it (MiniLM), else approximately.
+   */
+  private chunkOptions(): ChunkOptions {
+    const { embedder, chunkTokens, chunkOverlap } = this.options;
+    const own = embedder.space.provider === 'local' && embedder.space.model === MINILM_MODEL;
+    const limit = embedder.maxTokens !== undefined ? embedder.maxTokens - 2 : Number.POSITIVE_INFINITY;
+    return { maxTokens: Math.min(chunkTokens, limit), overlap: chunkOverlap, tokenizer: own ? 'minilm' : 'approximate' };
+  }
+
+  private passagesSinceAnalyze = 0;
+  private passagesAtAnalyze = 0;
+  private analyzedAt = 0;
+
+  /**
+   * PGlite has no autovacuum, so nothing ever ANALYZEs its tables: the planner then
+   * guesses row counts from nothing and picks plans 4–5× slower for search (measured on
+   * CISI, docs/benchmarks.md). Re-analyse when the passages grew by a tenth (at least 200),
+   * at most every 5 s: statistics stay fresh while a growing table is analysed ever more rarely.
+   * PostgreSQL's autovacuum does the same by itself.
+   */
+  private async refreshPlannerStatistics(newPassages: number): Promise<void> {
+    if (this.options.driver !== 'pglite') return;
+    this.passagesSinceAnalyze += newPassages;
+    if (this.passagesSinceAnalyze < Math.max(200, this.passagesAtAnalyze / 10) || Date.now() - this.analyzedAt < 5_000) return;
+    const started = performance.now();
+    try {
+      await this.options.db.execute(sql`ANALYZE passages, documents, passage_embeddings, search_terms, search_stats, jobs`);
+      this.passagesAtAnalyze += this.passagesSinceAnalyze;
+      this.passagesSinceAnalyze = 0;
+      this.analyzedAt = Date.now();
+      this.logger.info({ ms: Math.round(performance.now() - started) }, 'planner statistics refreshed');
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'could not refresh planner statistics');
     }
   }
 
@@ -266,6 +311,31 @@ export class IngestWorker {
     await this.queue.retry(job.id, reason, delay);
     if (documentId && job.kind === 'ingest') await markDocumentQueued(this.options.db, documentId);
     this.logger.warn({ job: job.id, kind: job.kind, document: documentId, attempts: job.attempts, retryInMs: delay, reason }, 'job will be retried');
+  }
+
+  /**
+   * One slice of a document's vectors (the document is already keyword-searchable); the job
+   * comes back later until every passage has its vector in the configured space.
+   */
+  private async embed(job: Job, documentId: string, signal: AbortSignal): Promise<void> {
+    const space = this.space;
+    if (!space) throw new Error('no embedding space prepared');
+    const started = performance.now();
+    const outcome = await embedDocumentSlice(
+      { db: this.options.db, embedder: this.options.embedder, space },
+      documentId,
+      this.options.embedSliceMs ?? 5_000,
+      signal,
+    );
+    if (!outcome.complete) {
+      await this.queue.continueLater(job.id);
+      return;
+    }
+    await this.queue.complete(job.id);
+    this.options.onEmbedded?.(documentId, { embedMs: performance.now() - started, passages: outcome.embedded });
+    this.logger.info({ document: documentId, vectors: outcome.embedded }, 'document vectors ready');
+    // A failed index build is retried after the next document.
+    await this.buildDeferredVectorIndex().catch((e: unknown) => this.logger.warn({ err: (e as Error).message }, 'could not build the vector index yet'));
   }
 
   /** One slice of re-embedding into a building space; re-enqueues itself until complete. */

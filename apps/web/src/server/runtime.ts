@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   /** Ingest options for tests and benchmarks (lease, poll, back-off). */
   ingest?: Partial<Pick<ConstructorParameters<typeof IngestWorker>[0], 'leaseMs' | 'pollMs' | 'retryBaseMs' | 'extractLimits' | 'onIngested' | 'onEmbedded' | 'embedSliceMs'>>;
   embedderTuning?: Parameters<typeof createEmbedder>[1];
+  /** Wraps the ingest worker's embedder (tests hold it back to watch keyword-first indexing). */
+  wrapEmbedder?: (embedder: Embedder) => Embedder;
 }
 
 export async function startRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -56,7 +58,7 @@ export async function startRuntime(config: Config, logger: Logger, options: Runt
       db: database.db,
       driver: database.kind,
       storage,
-      embedder,
+      embedder: options.wrapEmbedder ? options.wrapEmbedder(embedder) : embedder,
       logger,
       concurrency: config.ingest.concurrency,
       maxAttempts: config.ingest.maxAttempts,
