@@ -41,3 +41,18 @@ describe('passages in the model tokenizer', () => {
     expect(passages[0]!.tokenCount).toBe(counter.count('A short abstract about library classification.') - 2);
   });
 });
+
+describe('the cached word-piece count', () => {
+  it('equals the tokenizer on whole texts', () => {
+    const texts = [
+      'The lighthouse keeper trims the lamp wick, every evening (before sunset)!',
+      "Don't split état-civil naïvely: 数据库索引 and e-mail addresses like a.b@example.com.",
+      '   leading and trailing   spaces\n\nand\tnew lines   ',
+      'x'.repeat(150) + ' supercalifragilisticexpialidocious',
+    ];
+    for (const text of texts) {
+      const [passage] = chunkBlocks([{ kind: 'paragraph', text }], { maxTokens: 254, overlap: 0, tokenizer: 'minilm' });
+      expect(passage!.tokenCount, text).toBe(counter.count(passage!.text) - 2);
+    }
+  });
+});
