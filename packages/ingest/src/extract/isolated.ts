@@ -20,7 +20,7 @@
  * Source (tsx/vitest) and bundled builds locate the entry file differently;
  * see `entryPoint()`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -64,6 +64,30 @@ type Reply<T> = { id: number; ok: true; result: T } | { id: number; ok: false; k
 
 /** The smallest sensible ceiling: Node itself needs ~40 MB before reading a byte. */
 const MIN_MEMORY_MB = 96;
+
+/**
+ * What an idle Node.js process of this version already counts against RLIMIT_DATA (kB), measured
+ * once: the limit is this plus the extraction allowance. Node 24 reserves ~580 MB of writable
+ * address space before running a line (a fixed 384 MB limit killed it at start with SIGTRAP);
+ * Node 20 far less. A margin covers start-up peaks. 0 where it cannot be measured.
+ */
+let idleData: Promise<number> | undefined;
+function idleDataKb(): Promise<number> {
+  idleData ??= new Promise((resolve) => {
+    if (process.platform !== 'linux') return resolve(0);
+    const probe = "const m=/VmData:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'));console.log(m?m[1]:0)";
+    execFile(
+      process.execPath,
+      ['--max-old-space-size=48', '--max-semi-space-size=8', '--v8-pool-size=2', '-e', probe],
+      { env: { UV_THREADPOOL_SIZE: '1' }, timeout: 15_000 },
+      (error, stdout) => {
+        const kb = Number.parseInt(String(stdout).trim(), 10);
+        resolve(error || !Number.isFinite(kb) ? 0 : kb + 64 * 1024);
+      },
+    );
+  });
+  return idleData;
+}
 
 /** How to start the entry: `worker-entry.ts` beside this file (through tsx) in source, `extract-worker.js` beside the bundle. */
 function entryPoint(): { args: string[] } | undefined {
@@ -131,7 +155,7 @@ export class IsolatedExtractor {
     if (this.closed) throw new Error('extractor is closed');
     if (!this.entry) throw new Error('the extraction process entry file is missing from this build');
     options.signal?.throwIfAborted();
-    const slot = this.idle.pop() ?? this.spawn();
+    const slot = this.idle.pop() ?? this.spawn(await idleDataKb());
     slot.child.ref();
     slot.child.channel?.ref();
     const id = this.nextId++;
@@ -196,7 +220,7 @@ export class IsolatedExtractor {
     });
   }
 
-  private spawn(): Slot {
+  private spawn(baselineKb: number): Slot {
     const heapMb = Math.max(48, Math.floor(this.maxMemoryMb * 0.6));
     // Fewer helper threads: each thread's stack counts against the data limit.
     const node = [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=8', '--v8-pool-size=2', ...this.entry!.args];
@@ -206,7 +230,7 @@ export class IsolatedExtractor {
     // If the hard limit is already lower, `ulimit` fails and that lower limit applies.
     const child =
       process.platform === 'linux' && existsSync('/bin/sh')
-        ? spawn('/bin/sh', ['-c', `ulimit -d ${this.maxMemoryMb * 1024} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...node], {
+        ? spawn('/bin/sh', ['-c', `ulimit -d ${baselineKb + this.maxMemoryMb * 1024} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...node], {
             stdio,
             serialization: 'advanced',
             env,
