@@ -41,8 +41,10 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY --from=manifests /out/ ./
+# onnxruntime-node carries binaries for every platform: keep Linux's (~220 MB smaller).
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
- && npm cache clean --force
+ && npm cache clean --force \
+ && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} +
 
 # ---- runtime -----------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -131,14 +131,20 @@ write_data() {
   log "3 documents written via $DOCS_VIA"
 }
 
-wait_ready() { # bounded: 90 × 1 s
-  local i id status all
-  for i in $(seq 1 90); do
+wait_ready() { # bounded: 180 × 1 s. Ready (keyword-searchable) and every vector stored: the backup must hold both.
+  local i id body status vectors all
+  for i in $(seq 1 180); do
     all=1
     for id in "${DOC_IDS[@]}"; do
-      status=$(api GET "/api/workspaces/$WS/documents/$id" | json_field status)
-      [ "$status" = failed ] && { log "document $id failed"; return 1; }
+      body=$(api GET "/api/workspaces/$WS/documents/$id")
+      status=$(printf '%s' "$body" | json_field status)
+      [ "$status" = failed ] && { log "document $id failed: $(printf '%s' "$body" | json_field error)"; return 1; }
       [ "$status" = ready ] || all=0
+      # "vectors":{"ready":n,"total":m}, absent in builds before keyword-first indexing.
+      vectors=$(printf '%s' "$body" | grep -o '"vectors":{"ready":[0-9]*,"total":[0-9]*}' | head -1)
+      if [ -n "$vectors" ]; then
+        [ "$(printf '%s' "$vectors" | sed 's/.*"ready":\([0-9]*\).*/\1/')" = "$(printf '%s' "$vectors" | sed 's/.*"total":\([0-9]*\).*/\1/')" ] || all=0
+      fi
     done
     [ "$all" = 1 ] && return 0
     sleep 1
