@@ -77,35 +77,12 @@ CREATE TRIGGER passages_search_stats_delete
   AFTER DELETE ON passages REFERENCING OLD TABLE AS quarry_old_passages
   FOR EACH STATEMENT EXECUTE FUNCTION quarry_search_stats_remove();
 --> statement-breakpoint
--- An UPDATE is the removal of the old rows followed by the addition of the new ones. (A trigger
--- function sees only the transition tables its own trigger declares, hence the repeated bodies.)
-CREATE OR REPLACE FUNCTION quarry_search_stats_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM quarry_old_passages o JOIN quarry_new_passages n ON n.id = o.id
-                 WHERE n.tsv IS DISTINCT FROM o.tsv OR n.workspace_id IS DISTINCT FROM o.workspace_id
-                    OR n.lexeme_count IS DISTINCT FROM o.lexeme_count) THEN
-    RETURN NULL;
-  END IF;
-  UPDATE search_stats s SET passages = s.passages - o.n, lexemes = s.lexemes - o.l
-    FROM (SELECT workspace_id, count(*) AS n, sum(lexeme_count) AS l FROM quarry_old_passages GROUP BY 1 ORDER BY 1) o
-    WHERE s.workspace_id = o.workspace_id;
-  DELETE FROM search_stats s WHERE s.passages <= 0 AND s.workspace_id IN (SELECT workspace_id FROM quarry_old_passages);
-  UPDATE search_terms t SET df = t.df - o.n
-    FROM (SELECT p.workspace_id, u.lexeme AS term, count(*)::int AS n FROM quarry_old_passages p, unnest(p.tsv) u GROUP BY 1, 2) o
-    WHERE t.workspace_id = o.workspace_id AND t.term = o.term;
-  DELETE FROM search_terms t
-    USING (SELECT DISTINCT p.workspace_id, u.lexeme AS term FROM quarry_old_passages p, unnest(p.tsv) u) o
-    WHERE t.workspace_id = o.workspace_id AND t.term = o.term AND t.df <= 0;
-  INSERT INTO search_stats AS s (workspace_id, passages, lexemes)
-    SELECT workspace_id, count(*), sum(lexeme_count) FROM quarry_new_passages GROUP BY 1 ORDER BY 1
-  ON CONFLICT (workspace_id) DO UPDATE SET passages = s.passages + excluded.passages, lexemes = s.lexemes + excluded.lexemes;
-  INSERT INTO search_terms AS t (workspace_id, term, df)
-    SELECT n.workspace_id, u.lexeme, count(*)::int FROM quarry_new_passages n, unnest(n.tsv) u GROUP BY 1, 2 ORDER BY 1, 2
-  ON CONFLICT (workspace_id, term) DO UPDATE SET df = t.df + excluded.df;
-  RETURN NULL;
-END;
-$$;
+-- An UPDATE is the removal of the old rows, then the addition of the new ones: two triggers, fired in
+-- name order, each with the one transition table its function reads.
+CREATE TRIGGER passages_search_stats_update_1_remove
+  AFTER UPDATE ON passages REFERENCING OLD TABLE AS quarry_old_passages
+  FOR EACH STATEMENT EXECUTE FUNCTION quarry_search_stats_remove();
 --> statement-breakpoint
-CREATE TRIGGER passages_search_stats_update
-  AFTER UPDATE ON passages REFERENCING OLD TABLE AS quarry_old_passages NEW TABLE AS quarry_new_passages
-  FOR EACH STATEMENT EXECUTE FUNCTION quarry_search_stats_update();
+CREATE TRIGGER passages_search_stats_update_2_add
+  AFTER UPDATE ON passages REFERENCING NEW TABLE AS quarry_new_passages
+  FOR EACH STATEMENT EXECUTE FUNCTION quarry_search_stats_add();
