@@ -41,6 +41,7 @@ const schema = z.object({
   SIGNUP_MODE: z.enum(['open', 'invite', 'closed']).optional(),
   TRUSTED_PROXIES: z.string().default(''),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_240).default(100),
+  DISK_RESERVE_MB: z.coerce.number().int().min(16).max(1_048_576).default(256),
   STORAGE_DRIVER: z.enum(['fs', 's3']).optional(),
   R2_ACCOUNT_ID: optionalString,
   R2_ACCESS_KEY_ID: optionalString,
@@ -76,6 +77,7 @@ const fixes: Record<string, string> = {
   S3_ENDPOINT: 'set S3_ENDPOINT to the https URL of your S3-compatible endpoint',
   OPENAI_BASE_URL: 'set OPENAI_BASE_URL to the /v1 URL of an OpenAI-compatible server',
   NODE_ENV: 'use development, production or test',
+  DISK_RESERVE_MB: 'set DISK_RESERVE_MB to the megabytes to keep free under DATA_DIR (at least 16; default 256)',
 };
 
 export type Config = ReturnType<typeof finalize>;
@@ -127,6 +129,8 @@ function finalize(env: z.infer<typeof schema>) {
       trustedProxies: env.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
     },
     uploads: { maxBytes: env.MAX_UPLOAD_MB * 1024 * 1024, maxMb: env.MAX_UPLOAD_MB },
+    /** Kept free on the DATA_DIR filesystem so the embedded database never meets a full disk. */
+    disk: { reserveBytes: env.DISK_RESERVE_MB * 1024 * 1024 },
     storage:
       storageDriver === 's3'
         ? ({
@@ -138,7 +142,12 @@ function finalize(env: z.infer<typeof schema>) {
             secretAccessKey: env.R2_SECRET_ACCESS_KEY!,
             forcePathStyle: env.S3_FORCE_PATH_STYLE,
           } as const)
-        : ({ driver: 'fs', dir: `${env.DATA_DIR.replace(/\/+$/, '')}/objects` } as const),
+        : ({
+            driver: 'fs',
+            dir: `${env.DATA_DIR.replace(/\/+$/, '')}/objects`,
+            reserveBytes: env.DISK_RESERVE_MB * 1024 * 1024,
+            watchDirs: [env.DATA_DIR],
+          } as const),
     ai: {
       openai: env.OPENAI_API_KEY !== undefined || env.EMBEDDING_MODEL !== undefined || env.CHAT_MODEL !== undefined
         ? { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL.replace(/\/+$/, '') }

@@ -13,12 +13,25 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from './schema.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { DatabaseDiskFullError, freeBytesOf, PgliteGate } from './pglite-gate.js';
+import { startPgliteWatchdog } from './pglite-watchdog.js';
+
+export { DatabaseDiskFullError, diskFullReason, isDiskFullError } from './pglite-gate.js';
 
 export type Schema = typeof schema;
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 
 export type DatabaseTarget =
-  | { kind: 'pglite'; dir: string }
+  | {
+      kind: 'pglite';
+      dir: string;
+      onDiskFull?: (reason: string) => void;
+      onRecovered?: () => void;
+      /** Below this many free bytes only SELECTs reach PGlite (default PGLITE_FLOOR_BYTES; tests: 0). */
+      diskFloorBytes?: number;
+      /** How long a PGlite call may hold the main thread on a short disk before the watchdog kills the process (0: off). */
+      watchdogStallMs?: number;
+    }
   | { kind: 'postgres'; url: string; poolMax?: number };
 
 export interface DatabaseHandle {
@@ -28,38 +41,101 @@ export interface DatabaseHandle {
   ping(timeoutMs?: number): Promise<number>;
   /** Raw SQL for migrations and maintenance that Drizzle does not model. */
   exec(query: string): Promise<void>;
+  /** Embedded database only: why it does not write right now (its disk is full), or undefined. */
+  unavailable?(): string | undefined;
   close(): Promise<void>;
 }
 
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
-  return target.kind === 'pglite' ? openPglite(target.dir) : openPostgres(target.url, target.poolMax ?? 10);
+  return target.kind === 'pglite' ? openPglite(target) : openPostgres(target.url, target.poolMax ?? 10);
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+/**
+ * Free space the embedded database needs to start: crash recovery after a kill writes a new 16 MB WAL
+ * segment, and PGlite fails with only "PGlite failed to initialize properly" when it cannot (measured:
+ * 12 MB free fails, 20 MB starts). Also the threshold for reopening after a full disk.
+ */
+export const PGLITE_MIN_FREE_BYTES = 32 * 1024 * 1024;
+
+/** Below this, writes stop before PGlite sees them: room for a new 16 MB WAL segment and then some. */
+export const PGLITE_FLOOR_BYTES = 24 * 1024 * 1024;
+
+/** Start-up refused for a reason the operator must fix; the message says what and how. */
+export class DatabaseStartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseStartError';
+  }
+}
+
+const mb = (bytes: number) => `${Math.floor(bytes / (1024 * 1024))} MB`;
+
+function lowSpaceMessage(dataDir: string, free: number): string {
+  return (
+    `the embedded database cannot start: only ${mb(free)} free on the filesystem of DATA_DIR (${path.resolve(dataDir)}); ` +
+    `it needs at least ${mb(PGLITE_MIN_FREE_BYTES)} free to start (crash recovery writes a 16 MB WAL segment). ` +
+    'Free space on that filesystem (or grow it), then start Quarry again; nothing is lost.'
+  );
+}
+
+async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): Promise<DatabaseHandle> {
+  const dataDir = target.dir;
   mkdirSync(dataDir, { recursive: true });
+  // Before anything writes (even the lock file): a clear refusal beats "PGlite failed to initialize properly".
+  const free = await freeBytesOf(dataDir);
+  if (free !== undefined && free < PGLITE_MIN_FREE_BYTES) throw new DatabaseStartError(lowSpaceMessage(dataDir, free));
   // Two processes on one PGlite directory silently lose writes: lock first.
   const lock: DataDirLock = acquireDataDirLock(dataDir);
+  const open = () => PGlite.create({ dataDir: path.join(dataDir, 'pglite'), extensions: { vector } });
   let client: PGlite;
   try {
-    client = await PGlite.create({ dataDir: path.join(dataDir, 'pglite'), extensions: { vector } });
+    try {
+      client = await open();
+    } catch (error) {
+      const after = await freeBytesOf(dataDir);
+      if (after !== undefined && after < PGLITE_MIN_FREE_BYTES) throw new DatabaseStartError(lowSpaceMessage(dataDir, after), { cause: error });
+      throw error;
+    }
   } catch (error) {
     lock.release();
     throw error;
   }
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  const stallMs = target.watchdogStallMs ?? 30_000;
+  const watchdog = stallMs > 0 ? startPgliteWatchdog({ dir: dataDir, stallMs, floorBytes: PGLITE_MIN_FREE_BYTES }) : undefined;
+  const gate = new PgliteGate(client, {
+    open,
+    dir: dataDir,
+    minFreeBytes: PGLITE_MIN_FREE_BYTES,
+    floorBytes: target.diskFloorBytes ?? PGLITE_FLOOR_BYTES,
+    onCall: watchdog ? (inside) => watchdog.inside(inside) : undefined,
+    onRetired: target.onDiskFull,
+    onRecovered: target.onRecovered,
+  });
+  // The config form: Drizzle must not mistake the gate's proxy for a config object.
+  const db = drizzlePglite({ client: gate.client, schema }) as unknown as Database;
   let closed = false;
   return {
     db,
     kind: 'pglite',
-    ping: (timeoutMs) => timedPing(db, timeoutMs, () => closed),
-    exec: async (query) => {
-      await client.exec(query);
+    // Health: a database that refuses writes for want of disk is not healthy, though it still reads.
+    ping: async (timeoutMs) => {
+      const why = gate.unavailable;
+      if (why) throw new DatabaseDiskFullError(why);
+      return timedPing(db, timeoutMs, () => closed);
     },
+    exec: async (query) => {
+      await gate.client.exec(query);
+    },
+    unavailable: () => gate.unavailable,
     close: async () => {
       if (closed) return;
       closed = true;
-      await client.close();
-      lock.release();
+      try {
+        await gate.close();
+      } finally {
+        watchdog?.stop();
+        lock.release();
+      }
     },
   };
 }

@@ -9,12 +9,45 @@ import { mkdir, readdir, rename, rm, stat, writeFile, unlink } from 'node:fs/pro
 import path from 'node:path';
 
 import { pipeline } from 'node:stream/promises';
-import { assertValidKey, assertValidPrefix, cachedCheck, ObjectNotFoundError, type ObjectStorage, type StoredObject } from './types.js';
+import { createSpaceMonitor, formatMb, type SpaceMonitor } from './space.js';
+import {
+  assertValidKey,
+  assertValidPrefix,
+  cachedCheck,
+  ObjectNotFoundError,
+  StorageWriteError,
+  type ObjectStorage,
+  type StorageCheck,
+  type StoredObject,
+} from './types.js';
 
 const TMP = '.tmp';
 
-export function createFsStorage(options: { dir: string }): ObjectStorage {
+export interface FsStorageOptions {
+  dir: string;
+  /**
+   * Space to keep free on the filesystem(s) of `dir` and `watchDirs` (DISK_RESERVE_MB): below it,
+   * health says so and uploads are refused. Without it the adapter reports no disk picture.
+   */
+  reserveBytes?: number;
+  /** Other directories whose filesystem matters (DATA_DIR, where the embedded database lives). */
+  watchDirs?: readonly string[];
+  /** How long a failed write keeps health degraded when nothing has been stored since (ms). */
+  writeFailureTtlMs?: number;
+}
+
+export function createFsStorage(options: FsStorageOptions): ObjectStorage {
   const root = path.resolve(options.dir);
+  const monitor: SpaceMonitor | undefined =
+    options.reserveBytes === undefined ? undefined : createSpaceMonitor({ dirs: [root, ...(options.watchDirs ?? [])], reserveBytes: options.reserveBytes });
+  const writeFailureTtlMs = options.writeFailureTtlMs ?? 60_000;
+  let lastWriteFailure: { at: number; message: string } | undefined;
+  const probe = cachedCheck('fs', async () => {
+    await ensureRoot();
+    const file = path.join(tmpDir, `health-${randomUUID()}`);
+    await writeFile(file, 'ok');
+    await rm(file, { force: true });
+  });
   const tmpDir = path.join(root, TMP);
   const resolveKey = (key: string) => {
     assertValidKey(key);
@@ -52,16 +85,41 @@ export function createFsStorage(options: { dir: string }): ObjectStorage {
       const target = resolveKey(key);
       await ensureRoot();
       const tmp = path.join(tmpDir, `${randomUUID()}.part`);
+      // A failing body (the client went away, a size limit) is the caller's error; anything the
+      // disk says (ENOSPC, EDQUOT, EIO …) is a StorageWriteError. Either way the partial file goes.
+      let writeError: Error | undefined;
+      let bodyError: Error | undefined;
       try {
-        if (Buffer.isBuffer(body)) await writeFile(tmp, body, { flag: 'wx' });
-        else await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
-        await mkdir(path.dirname(target), { recursive: true });
-        await rename(tmp, target);
+        if (Buffer.isBuffer(body)) {
+          await writeFile(tmp, body, { flag: 'wx' }).catch((e: Error) => {
+            throw (writeError = e);
+          });
+        } else {
+          const out = createWriteStream(tmp, { flags: 'wx' });
+          out.once('error', (e) => (writeError ??= e));
+          body.once('error', (e) => (bodyError ??= e));
+          await pipeline(body, out);
+        }
+        await mkdir(path.dirname(target), { recursive: true }).catch((e: Error) => {
+          throw (writeError = e);
+        });
+        await rename(tmp, target).catch((e: Error) => {
+          throw (writeError = e);
+        });
       } catch (error) {
-        await rm(tmp, { force: true });
+        await rm(tmp, { force: true }).catch(() => {});
+        monitor?.invalidate();
+        if (writeError || error !== bodyError) {
+          const failure = new StorageWriteError(writeError ?? error);
+          lastWriteFailure = { at: Date.now(), message: failure.message };
+          probe.invalidate();
+          throw failure;
+        }
         throw error;
       }
+      lastWriteFailure = undefined;
       const s = await stat(target);
+      if (s.size > 8 * 1024 * 1024) monitor?.invalidate();
       return { size: s.size };
     },
 
@@ -114,12 +172,35 @@ export function createFsStorage(options: { dir: string }): ObjectStorage {
       return n;
     },
 
-    check: cachedCheck('fs', async () => {
-      await ensureRoot();
-      const probe = path.join(tmpDir, `health-${randomUUID()}`);
-      await writeFile(probe, 'ok');
-      await rm(probe, { force: true });
-    }),
+    async check(): Promise<StorageCheck> {
+      const [probed, space] = await Promise.all([probe(), monitor?.read().catch(() => undefined)]);
+      // Nothing to add: the cached probe itself (callers may compare identity).
+      if (!space && !lastWriteFailure) return probed;
+      const result: StorageCheck = { ...probed };
+      const problems: string[] = [];
+      if (space) {
+        result.disk = { freeBytes: space.freeBytes, reserveBytes: space.reserveBytes, low: space.low };
+        if (space.low) {
+          problems.push(
+            `low disk space: ${formatMb(space.freeBytes)} free on the filesystem of ${space.dir}, ` +
+              `below the ${formatMb(space.reserveBytes)} reserve (DISK_RESERVE_MB); uploads are refused`,
+          );
+        }
+      }
+      // A probe that succeeded after the last failed write clears it; so does a stored object.
+      if (probed.ok && lastWriteFailure && Date.parse(probed.checkedAt) > lastWriteFailure.at) lastWriteFailure = undefined;
+      if (!probed.ok) problems.push(`storage write failing: ${probed.error ?? 'the write probe failed'}`);
+      else if (lastWriteFailure && Date.now() - lastWriteFailure.at < writeFailureTtlMs) {
+        problems.push(`storage write failing: ${lastWriteFailure.message}`);
+      }
+      if (problems.length > 0) {
+        result.ok = false;
+        result.error = problems.join('; ');
+      }
+      return result;
+    },
+
+    ...(monitor ? { space: () => monitor.read() } : {}),
   };
   return storage;
 }
@@ -137,7 +218,7 @@ export async function sweepFsTemp(dir: string, olderThanMs = 60 * 60 * 1000): Pr
   for (const name of names) {
     const full = path.join(tmpDir, name);
     const s = await stat(full).catch(() => undefined);
-    if (s && Date.now() - s.mtimeMs > olderThanMs) {
+    if (s && Date.now() - s.mtimeMs >= olderThanMs) {
       await rm(full, { force: true });
       n++;
     }

@@ -3,6 +3,7 @@
  * (never user file names): `[a-z0-9/_-]` segments only.
  */
 import type { Readable } from 'node:stream';
+import { isNoSpaceError, type DiskSpace } from './space.js';
 
 export interface PutOptions {
   contentType: string;
@@ -21,6 +22,8 @@ export interface StorageCheck {
   driver: 'fs' | 's3';
   error?: string;
   checkedAt: string;
+  /** Local disk only: free space against the reserve kept for the embedded database. */
+  disk?: { freeBytes: number; reserveBytes: number; low: boolean };
 }
 
 export interface ObjectStorage {
@@ -39,6 +42,26 @@ export interface ObjectStorage {
   deletePrefix(prefix: string): Promise<number>;
   /** Health: cheap, answered from a short cache. */
   check(): Promise<StorageCheck>;
+  /** Local disk only: free space on the filesystem(s) of the files and DATA_DIR, cached for a moment. */
+  space?(): Promise<DiskSpace | undefined>;
+}
+
+/**
+ * Writing an object failed on the storage side (disk full, quota, I/O, the
+ * S3 endpoint) — not because the body being streamed failed. Nothing was
+ * stored under the key.
+ */
+export class StorageWriteError extends Error {
+  readonly code: string | undefined;
+  /** The disk or the quota is full. */
+  readonly noSpace: boolean;
+  constructor(cause: unknown) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super(`could not store the object: ${message.slice(0, 200)}`, { cause });
+    this.name = 'StorageWriteError';
+    this.code = (cause as { code?: string } | undefined)?.code;
+    this.noSpace = isNoSpaceError(cause);
+  }
 }
 
 export class ObjectNotFoundError extends Error {
@@ -62,11 +85,15 @@ export function assertValidPrefix(prefix: string): void {
   assertValidKey(prefix.replace(/\/$/, ''));
 }
 
-/** Caches a health probe for `ttlMs` so /api/health stays cheap. */
-export function cachedCheck(driver: 'fs' | 's3', probe: () => Promise<void>, ttlMs = 10_000): () => Promise<StorageCheck> {
+/** Caches a health probe for `ttlMs` so /api/health stays cheap; `invalidate()` forces the next call to probe. */
+export function cachedCheck(
+  driver: 'fs' | 's3',
+  probe: () => Promise<void>,
+  ttlMs = 10_000,
+): (() => Promise<StorageCheck>) & { invalidate(): void } {
   let last: { at: number; value: StorageCheck } | undefined;
   let inflight: Promise<StorageCheck> | undefined;
-  return async () => {
+  const check = async () => {
     if (last && Date.now() - last.at < ttlMs) return last.value;
     inflight ??= probe()
       .then(
@@ -85,4 +112,9 @@ export function cachedCheck(driver: 'fs' | 's3', probe: () => Promise<void>, ttl
       });
     return inflight;
   };
+  return Object.assign(check, {
+    invalidate: () => {
+      last = undefined;
+    },
+  });
 }

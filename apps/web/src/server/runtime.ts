@@ -7,7 +7,7 @@ import type { Config } from '@quarry/config';
 import { createEmbedder, type Embedder } from '@quarry/ai';
 import { openDatabase, runMigrations, type DatabaseHandle } from '@quarry/db';
 import { IngestWorker } from '@quarry/ingest';
-import { assertDurableFileStorage, createStorage, type ObjectStorage } from '@quarry/storage';
+import { assertDurableFileStorage, createStorage, sweepFsTemp, type ObjectStorage } from '@quarry/storage';
 import type { Logger } from './logger.js';
 import { createServices, type Services } from './services/index.js';
 
@@ -34,7 +34,15 @@ export interface RuntimeOptions {
 export async function startRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   // Files must never land in a container's writable layer (throws with the fix).
   assertDurableFileStorage({ production: config.production, storage: config.storage, dataDir: config.dataDir });
-  const database = await openDatabase(config.database);
+  const database = await openDatabase(
+    config.database.kind === 'pglite'
+      ? {
+          ...config.database,
+          onDiskFull: (reason) => logger.error({ reason }, 'embedded database stopped writing: disk full; it reopens once space is freed'),
+          onRecovered: () => logger.info('embedded database reopened after the disk had room again'),
+        }
+      : config.database,
+  );
   try {
     const started = performance.now();
     const result = await runMigrations(database, config.database);
@@ -47,6 +55,13 @@ export async function startRuntime(config: Config, logger: Logger, options: Runt
     throw error;
   }
   const storage = createStorage(config.storage);
+  if (config.storage.driver === 'fs') {
+    // Partial files a crash left mid-write (`.tmp/*.part`). With the embedded database this process holds
+    // the DATA_DIR lock, so no other writer exists: all go. With PostgreSQL another replica may share the
+    // directory: only files untouched for 15 minutes (a live upload keeps touching its file).
+    const swept = await sweepFsTemp(config.storage.dir, config.database.kind === 'pglite' ? 0 : 15 * 60_000).catch(() => 0);
+    if (swept > 0) logger.info({ files: swept }, 'removed partial files left by an interrupted upload');
+  }
   let worker: IngestWorker | undefined;
   const services = createServices(config, database.db, { storage, onDocumentQueued: () => worker?.notify() });
   let embedder: Embedder;

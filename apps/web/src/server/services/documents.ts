@@ -21,8 +21,8 @@ import {
   ZipMarkerScanner,
   type SupportedMime,
 } from '@quarry/ingest';
-import type { ObjectStorage } from '@quarry/storage';
-import { badRequest, conflict, notFound, payloadTooLarge, unsupportedMediaType } from '../http/errors.js';
+import { formatMb, isNoSpaceError, StorageWriteError, type ObjectStorage } from '@quarry/storage';
+import { AppError, badRequest, conflict, notFound, payloadTooLarge, unsupportedMediaType } from '../http/errors.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 
@@ -41,6 +41,8 @@ export interface UploadInput {
   userId: string;
   filename: string;
   stream: Readable;
+  /** The request's declared length, when it has one (what the free-space check reserves). */
+  declaredBytes?: number;
   /** Resolved once the whole multipart body has been read (fields may follow the file). */
   title?: () => Promise<string | undefined>;
 }
@@ -89,6 +91,33 @@ export function presentDocument(d: DocumentView) {
 
 class UploadTooLarge extends Error {}
 
+/**
+ * 507: the upload was not stored (the disk is full or below the reserve, or the storage write failed).
+ * `log` says why, for the operator's log line; the response says only what the user can act on.
+ */
+export class UploadNotStored extends AppError {
+  constructor(
+    message: string,
+    readonly log: Record<string, unknown>,
+  ) {
+    super(507, 'insufficient_storage', message);
+  }
+}
+
+/** Raised inside the pump when free space falls below the reserve while a file streams in. */
+class OutOfRoom extends Error {
+  constructor(
+    readonly freeBytes: number,
+    readonly reserveBytes: number,
+  ) {
+    super('below the disk reserve');
+  }
+}
+
+const NO_ROOM = 'The server is out of storage space, so the file was not stored. Try again later, or ask an administrator to free disk space.';
+/** How often (bytes) a streaming upload looks at free space again. */
+const SPACE_RECHECK_BYTES = 4 * 1024 * 1024;
+
 /** Reads until `SNIFF_BYTES` are buffered or the stream ends. */
 async function readHead(stream: Readable): Promise<{ head: Buffer; ended: boolean; rest: AsyncIterator<Buffer> }> {
   const chunks: Buffer[] = [];
@@ -118,6 +147,24 @@ export function createDocumentService(deps: DocumentServiceDeps) {
   const { db, storage } = deps;
   const queue = createJobQueue(db, { defaultMaxAttempts: deps.maxAttempts });
   const mb = Math.round(deps.maxBytes / 1048576);
+  /** Bytes promised to uploads still streaming (so two at once cannot both take the last room). */
+  let promised = 0;
+
+  /** Refuses (507) when storing `bytes` more would eat into the reserve kept free for the database. */
+  async function assertRoomFor(bytes: number): Promise<void> {
+    const space = await storage.space?.();
+    if (!space) return;
+    const needed = bytes + space.reserveBytes;
+    if (space.freeBytes - promised < needed) {
+      throw new UploadNotStored(NO_ROOM, {
+        reason: 'below_reserve',
+        freeBytes: space.freeBytes,
+        promisedBytes: promised,
+        neededBytes: needed,
+        message: `${formatMb(space.freeBytes)} free, ${formatMb(needed)} needed (upload + DISK_RESERVE_MB)`,
+      });
+    }
+  }
 
   async function find(workspaceId: string, id: string): Promise<DocumentRow> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('document');
@@ -139,121 +186,175 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     return row?.id;
   }
 
+  /** Stores the file (streamed), then commits the row and its ingest job. */
+  async function upload(input: UploadInput): Promise<DocumentRow> {
+    const filename = safeFilename(input.filename);
+    const source = input.stream;
+    const drain = () => {
+      source.resume();
+    };
+    const { head, ended, rest } = await readHead(source);
+    if (head.length === 0) throw badRequest('file: the file is empty (0 bytes).', 'empty_file', { field: 'file' });
+    if (head.length > deps.maxBytes) {
+      drain();
+      throw payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`);
+    }
+    // Judge by the first bytes only (a first chunk may be much larger).
+    const verdict = sniffHead(head.subarray(0, SNIFF_BYTES), { final: ended && head.length <= SNIFF_BYTES, filename });
+    const claimed = claimedBinaryType(filename);
+    const rejectType = (reason: string) => {
+      drain();
+      return unsupportedMediaType(`Unsupported file: ${reason}. Quarry indexes PDF, Word (DOCX), HTML, Markdown and plain text.`);
+    };
+    if (verdict.kind === 'unsupported') throw rejectType(verdict.reason);
+    if (claimed === 'pdf' && verdict.kind !== 'pdf') throw rejectType('the file is named .pdf but its content is not a PDF');
+    if (claimed === 'docx' && verdict.kind !== 'zip') throw rejectType('the file is named .docx but its content is not a Word document');
+    let mime: SupportedMime = verdict.kind === 'pdf' ? 'application/pdf' : verdict.kind === 'zip' ? DOCX_MIME : verdict.mime;
+
+    // Everything after the head flows through: count, hash, check, store.
+    const hash = createHash('sha256');
+    const scanner = verdict.kind === 'zip' ? new ZipMarkerScanner() : undefined;
+    let size = 0;
+    let binaryInText = false;
+    const body = new PassThrough();
+    const take = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > deps.maxBytes) throw new UploadTooLarge();
+      hash.update(chunk);
+      scanner?.push(chunk);
+      if (verdict.kind === 'text' && chunk.includes(0)) binaryInText = true;
+      return body.write(chunk);
+    };
+    // Wait for the store to take more — or for it to have failed: a destroyed body never drains.
+    const writable = () =>
+      new Promise<void>((resolve) => {
+        if (body.destroyed) return resolve();
+        const done = () => {
+          body.off('drain', done);
+          body.off('close', done);
+          resolve();
+        };
+        body.on('drain', done);
+        body.on('close', done);
+      });
+    let pumpError: Error | undefined;
+    let nextSpaceCheck = SPACE_RECHECK_BYTES;
+    const pump = (async () => {
+      try {
+        if (!take(head)) await writable();
+        if (!ended) {
+          for (let next = await rest.next(); !next.done && !body.destroyed; next = await rest.next()) {
+            if (!take(next.value)) await writable();
+            if (size >= nextSpaceCheck && !body.destroyed) {
+              // Other writers (or other uploads) may be filling the disk: stop at the reserve.
+              nextSpaceCheck = size + SPACE_RECHECK_BYTES;
+              const space = await storage.space?.();
+              if (space && space.freeBytes < space.reserveBytes) throw new OutOfRoom(space.freeBytes, space.reserveBytes);
+            }
+          }
+        }
+        if (body.destroyed) return;
+        if ((source as Readable & { truncated?: boolean }).truncated) throw new UploadTooLarge();
+        body.end();
+      } catch (error) {
+        pumpError = error as Error;
+        body.destroy(pumpError);
+      }
+    })();
+
+    const documentId = randomUUID();
+    const storageKey = documentStorageKey(input.workspaceId, documentId);
+    try {
+      await storage.put(storageKey, body, { contentType: mime });
+      await pump;
+    } catch (error) {
+      await pump;
+      await storage.delete(storageKey).catch(() => {});
+      drain();
+      if (error instanceof UploadTooLarge || pumpError instanceof UploadTooLarge) {
+        throw payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`);
+      }
+      if (pumpError instanceof OutOfRoom) {
+        throw new UploadNotStored(NO_ROOM, {
+          reason: 'below_reserve_while_streaming',
+          freeBytes: pumpError.freeBytes,
+          reserveBytes: pumpError.reserveBytes,
+          receivedBytes: size,
+        });
+      }
+      // Not the body's own failure (the client going away): the store could not write it.
+      if (error instanceof StorageWriteError || (error !== pumpError && !(error instanceof AppError))) {
+        const err = error as Error & { code?: string };
+        throw new UploadNotStored(isNoSpaceError(error) ? NO_ROOM : 'The file could not be stored, so it was not saved. Try again later.', {
+          reason: isNoSpaceError(error) ? 'disk_full' : 'storage_write_failed',
+          code: err.code,
+          err: err.message?.slice(0, 200),
+          receivedBytes: size,
+        });
+      }
+      throw error;
+    }
+    const discard = async (e: Error) => {
+      await storage.delete(storageKey).catch(() => {});
+      return e;
+    };
+    if (size > deps.maxBytes) throw await discard(payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`));
+    if (scanner && !scanner.found) throw await discard(rejectType('the file is a zip archive but not a Word (DOCX) document'));
+    if (binaryInText) throw await discard(rejectType('the file contains binary data'));
+    if (verdict.kind === 'text' && mime === 'text/plain' && /\.(md|markdown)$/i.test(filename)) mime = 'text/markdown';
+    const sha256 = hash.digest('hex');
+
+    const existing = await existingWithHash(input.workspaceId, sha256);
+    if (existing) {
+      throw await discard(conflict('The same file is already in this workspace.', { existingId: existing }, 'duplicate_document'));
+    }
+    const title = ((await input.title?.()) ?? '').trim().slice(0, 300) || filename;
+    try {
+      return await db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(documents)
+          .values({
+            id: documentId,
+            workspaceId: input.workspaceId,
+            title,
+            filename,
+            mimeType: mime,
+            sizeBytes: size,
+            sha256,
+            storageKey,
+            status: 'queued',
+            createdBy: input.userId,
+          })
+          .returning();
+        await queue.enqueue({ kind: 'ingest', payload: { documentId }, documentId }, tx as unknown as Database);
+        return row!;
+      });
+    } catch (error) {
+      await storage.delete(storageKey).catch(() => {});
+      if (isUniqueViolation(error)) {
+        const id = await existingWithHash(input.workspaceId, sha256);
+        throw conflict('The same file is already in this workspace.', { existingId: id }, 'duplicate_document');
+      }
+      if (isForeignKeyViolation(error)) throw notFound('workspace');
+      throw error;
+    } finally {
+      deps.onQueued?.();
+    }
+  }
+
   return {
     queue,
 
+    assertRoomFor,
+
     async upload(input: UploadInput): Promise<DocumentRow> {
-      const filename = safeFilename(input.filename);
-      const source = input.stream;
-      const drain = () => {
-        source.resume();
-      };
-      const { head, ended, rest } = await readHead(source);
-      if (head.length === 0) throw badRequest('file: the file is empty (0 bytes).', 'empty_file', { field: 'file' });
-      if (head.length > deps.maxBytes) {
-        drain();
-        throw payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`);
-      }
-      // Judge by the first bytes only (a first chunk may be much larger).
-      const verdict = sniffHead(head.subarray(0, SNIFF_BYTES), { final: ended && head.length <= SNIFF_BYTES, filename });
-      const claimed = claimedBinaryType(filename);
-      const rejectType = (reason: string) => {
-        drain();
-        return unsupportedMediaType(`Unsupported file: ${reason}. Quarry indexes PDF, Word (DOCX), HTML, Markdown and plain text.`);
-      };
-      if (verdict.kind === 'unsupported') throw rejectType(verdict.reason);
-      if (claimed === 'pdf' && verdict.kind !== 'pdf') throw rejectType('the file is named .pdf but its content is not a PDF');
-      if (claimed === 'docx' && verdict.kind !== 'zip') throw rejectType('the file is named .docx but its content is not a Word document');
-      let mime: SupportedMime = verdict.kind === 'pdf' ? 'application/pdf' : verdict.kind === 'zip' ? DOCX_MIME : verdict.mime;
-
-      // Everything after the head flows through: count, hash, check, store.
-      const hash = createHash('sha256');
-      const scanner = verdict.kind === 'zip' ? new ZipMarkerScanner() : undefined;
-      let size = 0;
-      let binaryInText = false;
-      const body = new PassThrough();
-      const take = (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > deps.maxBytes) throw new UploadTooLarge();
-        hash.update(chunk);
-        scanner?.push(chunk);
-        if (verdict.kind === 'text' && chunk.includes(0)) binaryInText = true;
-        return body.write(chunk);
-      };
-      const pump = (async () => {
-        try {
-          if (!take(head)) await new Promise((r) => body.once('drain', r));
-          if (!ended) {
-            for (let next = await rest.next(); !next.done; next = await rest.next()) {
-              if (!take(next.value)) await new Promise((r) => body.once('drain', r));
-            }
-          }
-          if ((source as Readable & { truncated?: boolean }).truncated) throw new UploadTooLarge();
-          body.end();
-        } catch (error) {
-          body.destroy(error as Error);
-        }
-      })();
-
-      const documentId = randomUUID();
-      const storageKey = documentStorageKey(input.workspaceId, documentId);
+      const expected = Math.min(input.declaredBytes ?? deps.maxBytes, deps.maxBytes);
+      await assertRoomFor(expected);
+      promised += expected;
       try {
-        await storage.put(storageKey, body, { contentType: mime });
-        await pump;
-      } catch (error) {
-        await pump;
-        await storage.delete(storageKey).catch(() => {});
-        drain();
-        if (error instanceof UploadTooLarge || (error as Error).message?.includes('UploadTooLarge')) {
-          throw payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`);
-        }
-        throw error;
-      }
-      const discard = async (e: Error) => {
-        await storage.delete(storageKey).catch(() => {});
-        return e;
-      };
-      if (size > deps.maxBytes) throw await discard(payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`));
-      if (scanner && !scanner.found) throw await discard(rejectType('the file is a zip archive but not a Word (DOCX) document'));
-      if (binaryInText) throw await discard(rejectType('the file contains binary data'));
-      if (verdict.kind === 'text' && mime === 'text/plain' && /\.(md|markdown)$/i.test(filename)) mime = 'text/markdown';
-      const sha256 = hash.digest('hex');
-
-      const existing = await existingWithHash(input.workspaceId, sha256);
-      if (existing) {
-        throw await discard(conflict('The same file is already in this workspace.', { existingId: existing }, 'duplicate_document'));
-      }
-      const title = ((await input.title?.()) ?? '').trim().slice(0, 300) || filename;
-      try {
-        return await db.transaction(async (tx) => {
-          const [row] = await tx
-            .insert(documents)
-            .values({
-              id: documentId,
-              workspaceId: input.workspaceId,
-              title,
-              filename,
-              mimeType: mime,
-              sizeBytes: size,
-              sha256,
-              storageKey,
-              status: 'queued',
-              createdBy: input.userId,
-            })
-            .returning();
-          await queue.enqueue({ kind: 'ingest', payload: { documentId }, documentId }, tx as unknown as Database);
-          return row!;
-        });
-      } catch (error) {
-        await storage.delete(storageKey).catch(() => {});
-        if (isUniqueViolation(error)) {
-          const id = await existingWithHash(input.workspaceId, sha256);
-          throw conflict('The same file is already in this workspace.', { existingId: id }, 'duplicate_document');
-        }
-        if (isForeignKeyViolation(error)) throw notFound('workspace');
-        throw error;
+        return await upload(input);
       } finally {
-        deps.onQueued?.();
+        promised -= expected;
       }
     },
 

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
+import { isDiskFullError } from '@quarry/db';
 import { AppError } from '../errors.js';
 import type { AppEnv } from '../context.js';
 
@@ -25,6 +26,15 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
     if (status < 500) return c.json(errorBody(c, 'invalid_request', error.message || 'Invalid request.'), status);
   }
   const log = c.get('logger');
+  if (isDiskFullError(error)) {
+    // The embedded database's disk is full: it stops writing and resumes once space is freed.
+    log?.error({ err: { name: error.name, message: error.message.slice(0, 300) } }, 'database write refused: disk full');
+    c.header('Retry-After', '30');
+    return c.json(
+      errorBody(c, 'service_unavailable', 'The server is out of disk space and cannot save changes right now. Try again later.'),
+      503,
+    );
+  }
   log?.error({ err: { name: error.name, message: error.message, stack: error.stack } }, 'unhandled error');
   return c.json(errorBody(c, 'internal_error', 'Something went wrong on our side. The request id helps an operator find it.'), 500);
 }

@@ -13,7 +13,7 @@ import { errorBody } from '../middleware/error-handler.js';
 import { parseUpload } from '../multipart.js';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
 import { authorizeWorkspace } from '../../services/authorization.js';
-import { attachmentDisposition, presentDocument } from '../../services/documents.js';
+import { attachmentDisposition, presentDocument, UploadNotStored } from '../../services/documents.js';
 import type { Services } from '../../services/index.js';
 import { actorOf, meta } from './workspaces.js';
 
@@ -69,6 +69,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
       409: { description: 'The same bytes are already in the workspace (`existingId`)' },
       413: { description: 'Larger than MAX_UPLOAD_MB' },
       415: { description: 'Not PDF, DOCX, HTML, Markdown or plain text (judged by content)' },
+      507: { description: 'Not stored: the disk is full or below the reserve kept free (DISK_RESERVE_MB), or the storage write failed' },
     },
   });
   app.post('/api/workspaces/:ws/documents', async (c) => {
@@ -79,17 +80,25 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
     if (Number.isFinite(declared) && declared > config.uploads.maxBytes + 64 * 1024) {
       throw payloadTooLarge(`Files are limited to ${config.uploads.maxMb} MB (MAX_UPLOAD_MB).`);
     }
-    const upload = await parseUpload(c.req.raw, { maxFileBytes: config.uploads.maxBytes });
+    const declaredBytes = Number.isFinite(declared) && declared > 0 ? declared : undefined;
     let row;
     try {
+      // Refused unread when the disk has no room for it (the reserve keeps the database writable).
+      await documents.assertRoomFor(declaredBytes ?? config.uploads.maxBytes);
+      const upload = await parseUpload(c.req.raw, { maxFileBytes: config.uploads.maxBytes });
       row = await documents.upload({
         workspaceId: access.workspaceId,
         userId: user.id,
         filename: upload.filename,
         stream: upload.stream,
+        declaredBytes,
         title: async () => (await upload.fields()).title,
       });
     } catch (error) {
+      if (error instanceof UploadNotStored) {
+        // The operator's line: why, and how much room there was (never the file's name or text).
+        c.get('logger')?.warn({ workspace: access.workspaceId, storage: error.log }, 'upload not stored: insufficient storage');
+      }
       // API.md: a duplicate answers `{ error, existingId }` — existingId at the top level.
       if (error instanceof AppError && error.code === 'duplicate_document') {
         return c.json({ ...errorBody(c, error.code, error.message, error.extra), existingId: error.extra.existingId }, 409);

@@ -6,6 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { EmbedderStatus } from '@quarry/ai';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { isDiskFullError } from '@quarry/db';
 import type { AppEnv } from '../context.js';
 import { version } from '../../version.js';
 
@@ -36,6 +37,8 @@ const HealthBody = z
     status: z.enum(['ok', 'degraded']),
     version: z.string(),
     uptimeSeconds: z.number(),
+    /** Why the status is degraded, one sentence per problem (low disk space, storage write failing, …). */
+    reasons: z.array(z.string()).optional(),
     checks: z.object({
       database: z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() }),
       storage: Check,
@@ -64,12 +67,17 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, sources: HealthSo
     const [database, storage, queue] = await Promise.all([
       sources.pingDatabase().then(
         (latencyMs) => ({ ok: true, latencyMs }),
-        () => ({ ok: false, error: 'database unreachable' }),
+        // A full disk is named (the operator's fix); any other failure stays generic.
+        (error: unknown) => ({ ok: false, error: isDiskFullError(error) ? (error as Error).message.slice(0, 300) : 'database unreachable' }),
       ),
       sources.storage().catch(() => ({ ok: false, driver: 'unknown', error: 'storage check failed' })),
       sources.queue().catch(() => undefined),
     ]);
     const healthy = database.ok && storage.ok;
+    const reasons = [
+      ...(database.ok ? [] : [`database: ${'error' in database ? database.error : 'unreachable'}`]),
+      ...(storage.ok ? [] : [`storage: ${storage.error ?? 'check failed'}`]),
+    ];
     let embedder: EmbedderStatus | undefined;
     try {
       embedder = sources.embedder?.();
@@ -80,6 +88,7 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, sources: HealthSo
       status: healthy ? ('ok' as const) : ('degraded' as const),
       version,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      ...(reasons.length ? { reasons } : {}),
       checks: { database, storage, queue: queue ?? {} },
       ...(embedder ? { embedder } : {}),
     };

@@ -1,0 +1,302 @@
+/**
+ * A full disk and the embedded database.
+ *
+ * What PGlite 0.5 does on ENOSPC (reproduced on a small tmpfs): a failed data
+ * file extension comes back as an ordinary error (SQLSTATE 53100, "could not
+ * extend file"), but once WAL cannot be written ("could not write to file
+ * pg_wal/xlogtemp…") the *next* call into that instance — any call, even
+ * `SELECT 1`, even after space has been freed — spins in WebAssembly on the
+ * main thread for ever: ~100 % CPU, no HTTP, no timers, no SIGTERM. A fresh
+ * instance on the same directory opens fine (crash recovery replays the WAL;
+ * committed work is kept) once ~16 MB are free again.
+ *
+ * Worse, when the new WAL segment is needed at COMMIT, the COMMIT itself
+ * spins: no guard in this thread can stop that call. So, in order:
+ *
+ * 1. Floor: below `floorBytes` free (a statfs before every write statement)
+ *    no statement but a plain SELECT reaches PGlite; they fail at once with
+ *    DatabaseDiskFullError (HTTP 503) and reads keep working. PGlite meets
+ *    ENOSPC only if something else fills the last `floorBytes` during one
+ *    statement.
+ * 2. Retire: the gate serializes calls, and the first disk-full error from an
+ *    instance retires it: no further call ever reaches it (not even PGlite's
+ *    own ROLLBACK), every call fails at once, and a timer reopens the
+ *    directory once the filesystem has room again.
+ * 3. Watchdog (pglite-watchdog.ts): if a call still wedges the main thread
+ *    while the disk is short, a watchdog thread says so on stderr and kills
+ *    the process, so the supervisor restarts it (start-up then waits for room
+ *    with a clear message) — the process never sits spinning, deaf to SIGTERM.
+ */
+import { statfsSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import type { PGlite } from '@electric-sql/pglite';
+
+/** The embedded database stopped writing because its disk is full; retried once space is back. */
+export class DatabaseDiskFullError extends Error {
+  readonly code = 'database_disk_full';
+  constructor(
+    message: string,
+    /** Refused by the floor before PGlite saw the statement (the instance is fine). */
+    readonly floor = false,
+  ) {
+    super(message);
+    this.name = 'DatabaseDiskFullError';
+  }
+}
+
+/** A disk-full error that came from PGlite itself (not the gate's own refusal). */
+function fromPglite(error: unknown): boolean {
+  for (let e = error as { cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof DatabaseDiskFullError) return false;
+    e = e.cause as typeof e;
+  }
+  return isDiskFullError(error);
+}
+
+/** The message of the disk-full error inside `error` (Drizzle wraps driver errors), or undefined. */
+export function diskFullReason(error: unknown): string | undefined {
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (e instanceof DatabaseDiskFullError || e.code === '53100' || e.code === 'ENOSPC' || e.code === 'EDQUOT') return message || 'disk full';
+    if (/no space left on device|disk quota exceeded/i.test(message)) return message;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+export function isDiskFullError(error: unknown): boolean {
+  return diskFullReason(error) !== undefined;
+}
+
+function freeBytesNow(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes free to an unprivileged writer on the filesystem of `dir`, or undefined when unknown. */
+export async function freeBytesOf(dir: string): Promise<number | undefined> {
+  try {
+    const s = await statfs(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PgliteGateOptions {
+  /** Opens a fresh instance on the same directory. */
+  open: () => Promise<PGlite>;
+  /** The directory whose filesystem must have room before reopening. */
+  dir: string;
+  /** Free bytes needed before a retired instance is replaced. */
+  minFreeBytes: number;
+  /** Below this many free bytes only plain SELECTs reach PGlite (0: no floor). */
+  floorBytes: number;
+  /** Told when a PGlite call starts and ends (the watchdog's view). */
+  onCall?: (inside: boolean) => void;
+  /** How often to look for room while retired (ms). */
+  retryMs?: number;
+  onRetired?: (reason: string) => void;
+  onRecovered?: () => void;
+}
+
+type Method = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * A single read: SELECT, or WITH … SELECT, with no data-modifying word, no locking clause and no
+ * sequence call. Conservative: anything else counts as a write and meets the floor.
+ */
+function readOnly(query: unknown): boolean {
+  if (typeof query !== 'string') return false;
+  return (
+    /^\s*\(?\s*(select|with)\b/i.test(query) &&
+    !/;\s*\S/.test(query) &&
+    !/\b(insert|update|delete|merge|truncate|copy|call|do|create|alter|drop|vacuum|analyze|cluster|reindex|refresh|lock)\b/i.test(query) &&
+    !/\bfor\s+(share|no\s+key|key)\b/i.test(query) &&
+    !/\b(nextval|setval|pg_advisory\w*)\s*\(/i.test(query)
+  );
+}
+
+export class PgliteGate {
+  private current: PGlite;
+  private retired: { reason: string; instance: PGlite } | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private reopening = false;
+  private closed = false;
+  /** What Drizzle talks to: `query`, `exec` and `transaction` go through the gate. */
+  readonly client: PGlite;
+
+  constructor(
+    first: PGlite,
+    private readonly options: PgliteGateOptions,
+  ) {
+    this.current = first;
+    const gated: Record<string, Method> = {
+      query: (...args) => this.run((c) => (c.query as Method)(...args), readOnly(args[0])),
+      exec: (...args) => this.run((c) => (c.exec as Method)(...args), readOnly(args[0])),
+      transaction: (fn) => this.transaction(fn as (tx: unknown) => Promise<unknown>),
+    };
+    this.client = new Proxy({} as PGlite, {
+      get: (_, prop) => {
+        if (typeof prop === 'string' && prop in gated) return gated[prop];
+        const value = (this.current as unknown as Record<string | symbol, unknown>)[prop];
+        return typeof value === 'function' ? (value as Method).bind(this.current) : value;
+      },
+    });
+  }
+
+  /** Why writes stop, while they do (a retired instance, or free space below the floor). */
+  get unavailable(): string | undefined {
+    if (this.retired) return this.retired.reason;
+    try {
+      this.checkFloor();
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  private fail(): never {
+    throw new DatabaseDiskFullError(this.retired!.reason);
+  }
+
+  /** Refuses a write when the filesystem is below the floor (a fresh statfs: a few µs, against a query's ms). */
+  private checkFloor(): void {
+    if (this.options.floorBytes <= 0) return;
+    const free = freeBytesNow(this.options.dir);
+    if (free !== undefined && free < this.options.floorBytes) {
+      throw new DatabaseDiskFullError(
+        `the embedded database is not writing: only ${Math.floor(free / 1048576)} MB free under DATA_DIR, ` +
+          `below the ${Math.floor(this.options.floorBytes / 1048576)} MB it keeps for itself; it resumes by itself once space is freed`,
+        true,
+      );
+    }
+  }
+
+  private async tracked<T>(call: () => Promise<T>): Promise<T> {
+    this.options.onCall?.(true);
+    try {
+      return await call();
+    } finally {
+      this.options.onCall?.(false);
+    }
+  }
+
+  private retire(instance: PGlite, error: unknown): void {
+    if (this.retired || instance !== this.current) return;
+    const detail = error instanceof Error ? error.message.slice(0, 200) : String(error);
+    const reason = `the embedded database stopped writing: its disk is full (${detail}); it resumes by itself once space is freed under DATA_DIR`;
+    this.retired = { reason, instance };
+    this.options.onRetired?.(reason);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tryReopen();
+    }, this.options.retryMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  /** Replaces a retired instance once the filesystem has room (crash recovery on the same directory). */
+  async tryReopen(): Promise<boolean> {
+    if (!this.retired || this.reopening || this.closed) return !this.retired;
+    this.reopening = true;
+    try {
+      const free = await freeBytesOf(this.options.dir);
+      if (free !== undefined && free < this.options.minFreeBytes) return false;
+      const fresh = await this.options.open();
+      if (this.closed) {
+        await fresh.close().catch(() => {});
+        return false;
+      }
+      // The retired instance is dropped, never closed: any call into it would spin.
+      this.current = fresh;
+      this.retired = undefined;
+      this.options.onRecovered?.();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.reopening = false;
+      if (this.retired) this.schedule();
+    }
+  }
+
+  /** One call at a time (as PGlite itself does), so nothing queued reaches an instance that just failed. */
+  private run<T>(call: (client: PGlite) => Promise<T>, read = false): Promise<T> {
+    const result = this.tail.then(async () => {
+      if (this.retired) this.fail();
+      if (!read) this.checkFloor();
+      const instance = this.current;
+      try {
+        return await this.tracked(() => call(instance));
+      } catch (error) {
+        if (fromPglite(error)) this.retire(instance, error);
+        throw error;
+      }
+    });
+    this.tail = result.catch(() => {});
+    return result;
+  }
+
+  private transaction(fn: (tx: unknown) => Promise<unknown>): Promise<unknown> {
+    return this.run(
+      (instance) =>
+        new Promise((resolve, reject) => {
+          // If a statement inside hits the full disk, answer the caller now and leave PGlite's
+          // transaction pending for ever: its automatic ROLLBACK would be the call that spins.
+          const abandon = (error: unknown) => {
+            this.retire(instance, error);
+            reject(error);
+            return new Promise<never>(() => {});
+          };
+          const guard = (tx: Record<string, unknown>) =>
+            new Proxy(tx, {
+              get: (target, prop) => {
+                const value = target[prop as string];
+                if (typeof value !== 'function') return value;
+                if (prop !== 'query' && prop !== 'exec' && prop !== 'sql') return (value as Method).bind(target);
+                return async (...args: unknown[]) => {
+                  if (this.retired) return abandon(new DatabaseDiskFullError(this.retired.reason));
+                  try {
+                    // Below the floor mid-transaction: fail the statement; PGlite rolls back (no WAL needed).
+                    if (!readOnly(args[0])) this.checkFloor();
+                    return await this.tracked(() => (value as Method).apply(target, args));
+                  } catch (error) {
+                    if (fromPglite(error)) return abandon(error);
+                    throw error;
+                  }
+                };
+              },
+            });
+          instance
+            .transaction(async (tx) => {
+              try {
+                return await fn(guard(tx as unknown as Record<string, unknown>));
+              } catch (error) {
+                if (this.retired || fromPglite(error)) return abandon(error);
+                throw error;
+              }
+            })
+            .then(resolve, reject);
+        }),
+    );
+  }
+
+  /** Closes the live instance (a retired one is left alone: closing it would spin). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.tail;
+    if (!this.retired) await this.current.close();
+  }
+}
