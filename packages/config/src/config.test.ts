@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     expect(config.port).toBe(2000);
     expect(config.host).toBe('127.0.0.1');
     expect(config.database).toEqual({ kind: 'pglite', dir: './data' });
-    expect(config.storage).toEqual({ driver: 'fs', dir: './data/objects' });
+    expect(config.storage).toEqual({ driver: 'fs', dir: './data/objects', reserveBytes: 256 * 1024 * 1024, watchDirs: ['./data'] });
     expect(config.ai.openai).toBeUndefined();
     expect(config.auth.signupMode).toBe('open');
   });
