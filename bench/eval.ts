@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createMiniLmEmbedder, MINILM_MAX_TOKENS } from '@quarry/ai';
 import { openDatabase, runMigrations } from '@quarry/db';
 import { chunkBlocks, extractDocument } from '@quarry/ingest';
-import { createSearchService, defaultFusion, miniLmFusion as localEmbedderFusion, reciprocalRankFusion, type Candidate, type FusionOptions, type KeywordOptions } from '@quarry/search';
+import { createSearchService, defaultFusion, miniLmFusion as servedFusion, reciprocalRankFusion, type Candidate, type FusionOptions, type KeywordOptions } from '@quarry/search';
 import { activateSpace, createWorkspace, insertDocument } from '../packages/search/src/test-fixtures.js';
 import { replaceSection } from './report.js';
 
@@ -143,7 +143,7 @@ async function main() {
     const served = createSearchService({ db, language: 'english', queryEmbedder: () => embedder });
     const hybridServed = new Map<number, string[]>();
     for (const q of queries) hybridServed.set(q.line, ids(await served.rank({ workspaceId: ws, query: q.text, mode: 'hybrid', depth: K })));
-    const mismatch = queries.filter((q) => fused(q, localEmbedderFusion).slice(0, K).join() !== hybridServed.get(q.line)!.join()).length;
+    const mismatch = queries.filter((q) => fused(q, servedFusion).slice(0, K).join() !== hybridServed.get(q.line)!.join()).length;
 
     const subsets: Array<[string, Query[]]> = [
       ['all', queries],
@@ -162,7 +162,7 @@ async function main() {
     ];
     const kw = table('keyword', (q) => ids(keyword.get(q.line)));
     const sem = table('semantic (all-MiniLM-L6-v2, offline)', (q) => ids(semantic.get(q.line)));
-    const hyb = table(`hybrid (RRF k=${localEmbedderFusion.k}, weights keyword ${localEmbedderFusion.keywordWeight} / semantic ${localEmbedderFusion.semanticWeight})`, (q) => hybridServed.get(q.line)!);
+    const hyb = table(`hybrid (RRF k=${servedFusion.k}, weights keyword ${servedFusion.keywordWeight} / semantic ${servedFusion.semanticWeight})`, (q) => hybridServed.get(q.line)!);
     const mainTable = [...header, ...rows];
     rows.length = 0;
     for (const name of Object.keys(keywordVariants)) table(`keyword: ${name}`, (q) => ids(lists.get(`keyword: ${name}`)!.get(q.line)));
@@ -201,7 +201,7 @@ async function main() {
           return `| k=${r.f.k}, semantic weight ${r.f.semanticWeight} | ${fmt(r.dev.ndcg)} | ${fmt(r.dev.mrr)} | ${fmt(t.ndcg)} | ${fmt(t.mrr)} |`;
         }),
         `| untuned RRF k=${defaultFusion.k}, equal weights | ${fmt(score(dev, (q) => fused(q, defaultFusion), relevantOf).ndcg)} | ${fmt(score(dev, (q) => fused(q, defaultFusion), relevantOf).mrr)} | ${fmt(baseTest.ndcg)} | ${fmt(baseTest.mrr)} |`,
-        `| **served for the local embedder** k=${localEmbedderFusion.k}, semantic weight ${localEmbedderFusion.semanticWeight} | ${fmt(score(dev, (q) => fused(q, localEmbedderFusion), relevantOf).ndcg)} | ${fmt(score(dev, (q) => fused(q, localEmbedderFusion), relevantOf).mrr)} | ${fmt(onTest(localEmbedderFusion).ndcg)} | ${fmt(onTest(localEmbedderFusion).mrr)} |`,
+        `| **served for the local embedder** k=${servedFusion.k}, semantic weight ${servedFusion.semanticWeight} | ${fmt(score(dev, (q) => fused(q, servedFusion), relevantOf).ndcg)} | ${fmt(score(dev, (q) => fused(q, servedFusion), relevantOf).mrr)} | ${fmt(onTest(servedFusion).ndcg)} | ${fmt(onTest(servedFusion).mrr)} |`,
         `| keyword only | | | ${fmt(kwTest.ndcg)} | ${fmt(kwTest.mrr)} |`,
         `| semantic only | | | ${fmt(semTest.ndcg)} | ${fmt(semTest.mrr)} |`,
         '',

@@ -3,6 +3,7 @@
  * every passage it ranks (rank starting at 1). Robust to the incomparable
  * score scales of `ts_rank_cd` and cosine distance.
  */
+import { LOCAL_EMBEDDER_MODEL, MINILM_MODEL } from '@quarry/ai';
 import type { Candidate } from './types.js';
 
 export interface FusionOptions {
@@ -30,8 +31,8 @@ export const localEmbedderFusion: FusionOptions = { k: 5, keywordWeight: 1, sema
 export const miniLmFusion: FusionOptions = defaultFusion;
 
 export function fusionForSpace(space: { provider: string; model?: string } | undefined): FusionOptions {
-  if (space?.provider === 'local' && space.model === 'hashed-ngrams-v1') return localEmbedderFusion;
-  return space?.provider === 'local' && space.model === 'all-MiniLM-L6-v2' ? miniLmFusion : defaultFusion;
+  if (space?.provider === 'local' && space.model === LOCAL_EMBEDDER_MODEL) return localEmbedderFusion;
+  return isMiniLm(space) ? miniLmFusion : defaultFusion;
 }
 
 /**
@@ -41,7 +42,11 @@ export function fusionForSpace(space: { provider: string; model?: string } | und
  * (nDCG@10 and recall@100 unchanged). Models not measured get no floor: their similarity scales differ.
  */
 export function minSimilarityForSpace(space: { provider: string; model?: string } | undefined): number {
-  return space?.provider === 'local' && space.model === 'all-MiniLM-L6-v2' ? 0.3 : -1;
+  return isMiniLm(space) ? 0.3 : -1;
+}
+
+function isMiniLm(space: { provider: string; model?: string } | undefined): boolean {
+  return space?.provider === 'local' && space.model === MINILM_MODEL;
 }
 
 export function reciprocalRankFusion(keyword: Candidate[], semantic: Candidate[], options: FusionOptions = defaultFusion): Candidate[] {

@@ -123,15 +123,13 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
   ): Promise<{ ranked: Candidate[]; keywordQuery: KeywordQuery; degraded: boolean }> {
     const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth;
     // The query is embedded off this thread while the keyword side runs: start it first.
-    const semantic =
-      mode === 'keyword'
-        ? undefined
-        : activeSpace()
-            .then((space) => semanticList(workspaceId, query, filters, listDepth, space))
-            .then(
-              (candidates) => ({ candidates }),
-              (error: unknown) => ({ error }),
-            );
+    const space = mode === 'keyword' ? undefined : activeSpace();
+    const semantic = space
+      ?.then((s) => semanticList(workspaceId, query, filters, listDepth, s))
+      .then(
+        (candidates) => ({ candidates }),
+        (error: unknown) => ({ error }),
+      );
     const keywordQuery = await parseKeywordQuery(db, language, workspaceId, query);
     if (mode === 'keyword') {
       return { ranked: await keywordCandidates(db, workspaceId, keywordQuery, filters, depth, keywordOptions), keywordQuery, degraded: false };
@@ -151,8 +149,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     } else {
       dense = outcome.candidates;
     }
-    const space = await activeSpace();
-    const fusion = deps.fusion ?? fusionForSpace(space);
+    const fusion = deps.fusion ?? fusionForSpace(await space!);
     return { ranked: reciprocalRankFusion(keyword, dense, fusion).slice(0, depth), keywordQuery, degraded };
   }
 
