@@ -114,7 +114,13 @@ export const apiKeys = pgTable(
   (t) => [index('api_keys_user_idx').on(t.userId)],
 );
 
-/** Single-use sign-up invitations created by admins; only the token's hash is stored. */
+/**
+ * Single-use sign-up invitations created by admins; only the token's hash is
+ * stored. An invitation is for one e-mail address (`email`) or, when the admin
+ * says so explicitly, for anyone with the link (`email` null); it may add the
+ * new account to a workspace with a role. A workspace deleted later leaves a
+ * plain sign-up invitation.
+ */
 export const invitations = pgTable('invitations', {
   id: uuid('id').primaryKey().defaultRandom(),
   tokenHash: text('token_hash').notNull().unique(),
@@ -123,8 +129,35 @@ export const invitations = pgTable('invitations', {
   expiresAt: tstz('expires_at').notNull(),
   usedAt: tstz('used_at'),
   usedBy: text('used_by').references(() => users.id, { onDelete: 'set null' }),
+  workspaceId: uuid('workspace_id').references(() => workspaces.id, { onDelete: 'set null' }),
+  workspaceRole: text('workspace_role', { enum: ['owner', 'editor', 'viewer'] }),
+  revokedAt: tstz('revoked_at'),
   createdAt: tstz('created_at').notNull().defaultNow(),
 });
+
+/**
+ * Idempotency keys (the `Idempotency-Key` header of create requests): the
+ * first request with a key reserves the row and stores its response; a repeat
+ * (a double click, a retried script, a hundred at once) waits for and gets that
+ * response instead of creating again. The response may hold a secret shown
+ * once (an API key, an invitation link), so it is stored encrypted and rows
+ * are deleted after a day.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    /** Method, path and a hash of the body: a key reused for a different request is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    status: integer('status'),
+    response: text('response'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);
 
 /**
  * Attempt limits (sign-in per account and per IP, sign-up per IP): one row per
@@ -240,6 +273,14 @@ export const searchStats = pgTable('search_stats', {
   workspaceId: uuid('workspace_id').primaryKey(),
   passages: bigint('passages', { mode: 'number' }).notNull(),
   lexemes: bigint('lexemes', { mode: 'number' }).notNull(),
+  /**
+   * Drawn from a sequence on every change to the workspace's passages (and, for
+   * `vectorGeneration`, to their embeddings), by the same triggers (migration
+   * 0005): a process holding a copy of the index in memory knows it is current
+   * when the number has not moved.
+   */
+  generation: bigint('generation', { mode: 'number' }).notNull().default(0),
+  vectorGeneration: bigint('vector_generation', { mode: 'number' }).notNull().default(0),
 });
 
 /** One embedding model = one space; vectors of different spaces are never compared. */
