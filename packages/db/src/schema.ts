@@ -354,7 +354,10 @@ export const auditEvents = pgTable(
     outcome: text('outcome', { enum: ['success', 'failure'] }).notNull(),
     details: jsonb('details').$type<Record<string, unknown>>(),
   },
-  (t) => [index('audit_events_at_idx').on(t.at, t.id), index('audit_events_action_idx').on(t.action, t.at), index('audit_events_actor_idx').on(t.actorId, t.at)],
+  (t) => [index('audit_events_at_idx').on(t.at, t.id), index('audit_events_action_idx').on(t.action, t.at), index('audit_events_actor_idx').on(t.actorId, t.at),
+    // The admin console filters by e-mail address (any case).
+    index('audit_events_actor_email_idx').on(sql`lower(${t.actorEmail})`, t.at),
+  ],
 );
 
 export type WorkspaceRole = (typeof memberships.$inferSelect)['role'];
