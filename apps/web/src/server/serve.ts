@@ -19,7 +19,8 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     ui: uiDir ? serveUi(uiDir) : undefined,
     mount: mountApi(runtime.services),
     health: {
-      pingDatabase: () => runtime.database.ping(1_500),
+      // Health passes how long it tolerates silence: a queue of slow queries is busy, not down.
+      pingDatabase: (timeoutMs) => runtime.database.ping(timeoutMs),
       storage: () => runtime.storage.check(),
       queue: () => runtime.worker.queue.counts(5_000),
       embedder: () => runtime.embedder.status,

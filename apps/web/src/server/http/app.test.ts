@@ -63,6 +63,59 @@ describe('HTTP edge', () => {
     expect(back.status).toBe(200);
   });
 
+  it('samples the ping: a probe never waits behind a busy database, and a long silence is degraded', async () => {
+    let calls = 0;
+    let hang = false;
+    const pending: Array<(ms: number) => void> = [];
+    const sampled = createHttpApp({
+      logger,
+      health: {
+        pingDatabase: () => {
+          calls++;
+          return hang ? new Promise<number>((resolve) => pending.push(resolve)) : Promise.resolve(2);
+        },
+        storage: async () => ({ ok: true, driver: 'fs' }),
+        queue: () => (hang ? new Promise(() => {}) : Promise.resolve({ pending: 3, failed: 0 })),
+        timing: { freshMs: 200, waitMs: 20, staleMs: 600 },
+      },
+    });
+    const probe = async () => {
+      const started = performance.now();
+      const res = await sampled.request('/api/health');
+      return { status: res.status, body: await res.json(), ms: performance.now() - started };
+    };
+    const first = await probe();
+    expect(first).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: { ok: true, latencyMs: 2 }, queue: { pending: 3 } } } });
+    // Within freshMs: answered from the sample, no new ping.
+    for (let i = 0; i < 20; i++) await probe();
+    expect(calls).toBe(1);
+
+    // The database stops answering: probes still answer at once, from the last sample, and one ping is in flight.
+    hang = true;
+    await new Promise((r) => setTimeout(r, 250));
+    const busy = await Promise.all(Array.from({ length: 10 }, probe));
+    for (const b of busy) {
+      expect(b.status).toBe(200);
+      expect(b.body.checks.database).toMatchObject({ ok: true, latencyMs: 2 });
+      expect(b.body.checks.queue).toMatchObject({ pending: 3 });
+      expect(b.ms).toBeLessThan(500);
+    }
+    expect(calls).toBe(2);
+
+    // Silent for longer than staleMs: degraded, saying so, still without waiting.
+    await new Promise((r) => setTimeout(r, 500));
+    const stale = await probe();
+    expect(stale.status).toBe(503);
+    expect(stale.body.reasons.join(' ')).toMatch(/database: no answer for \d+ s \(busy or unreachable\)/);
+    expect(calls).toBe(2);
+
+    // It answers again: the next probe after that reports it healthy.
+    hang = false;
+    pending.splice(0).forEach((resolve) => resolve(900));
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await probe()).body.checks.database).toMatchObject({ ok: true, latencyMs: 900 });
+  });
+
   it('answers unknown /api paths with the JSON error shape and echoes X-Request-Id', async () => {
     const res = await app().request('/api/x', { headers: { 'x-request-id': 'abc-123' } });
     expect(res.status).toBe(404);

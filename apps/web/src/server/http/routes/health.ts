@@ -1,7 +1,10 @@
 /**
- * GET/HEAD /api/health — cheap enough to be polled forever: one `SELECT 1`, a
- * storage check the adapter answers from memory, and queue counts cached for
- * a few seconds rather than counted per probe.
+ * GET/HEAD /api/health — cheap enough to be polled forever, and never queued
+ * behind a busy database: the `SELECT 1` ping and the queue counts are sampled
+ * at most about once a second, a probe waits only a few milliseconds for a
+ * sample in flight and otherwise answers from the last one, and a database
+ * that has not answered for `staleMs` is reported degraded. The storage check
+ * is answered from memory by the adapter.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { EmbedderStatus } from '@quarry/ai';
@@ -11,11 +14,54 @@ import type { AppEnv } from '../context.js';
 import { version } from '../../version.js';
 
 export interface HealthSources {
-  pingDatabase(): Promise<number>;
+  /** `SELECT 1` round-trip in ms; `timeoutMs` is how long health tolerates silence before calling it degraded. */
+  pingDatabase(timeoutMs: number): Promise<number>;
   storage(): Promise<{ ok: boolean; driver: string; error?: string }>;
   queue(): Promise<{ pending: number; failed: number } | undefined>;
   /** Which embedder this process uses, and why when it is a fallback (informational: never makes the status degraded). */
   embedder?(): EmbedderStatus | undefined;
+  /** Sampling of the database ping and queue counts (tests shorten these). */
+  timing?: Partial<HealthTiming>;
+}
+
+export interface HealthTiming {
+  /** A sample younger than this is reused without asking again. */
+  freshMs: number;
+  /** How long a probe waits for a sample in flight before answering from the last one. */
+  waitMs: number;
+  /** No successful ping for this long (one in flight all that time): degraded. */
+  staleMs: number;
+}
+
+export const defaultHealthTiming: HealthTiming = { freshMs: 1_000, waitMs: 50, staleMs: 5_000 };
+
+type Sample<T> = { ok: true; value: T; at: number } | { ok: false; error: unknown; at: number };
+
+/**
+ * The latest result of `read`, refreshed when older than `freshMs` by at most one call at a time.
+ * A caller waits at most `waitMs` for that call, then gets the previous sample (or none yet):
+ * a probe's latency is bounded by `waitMs`, not by how busy the thing it asks about is.
+ */
+export function sampler<T>(read: () => Promise<T>, timing: Pick<HealthTiming, 'freshMs' | 'waitMs'>) {
+  let last: Sample<T> | undefined;
+  let inflight: Promise<void> | undefined;
+  return async (): Promise<Sample<T> | undefined> => {
+    if (!inflight && (!last || Date.now() - last.at >= timing.freshMs)) {
+      inflight = Promise.resolve()
+        .then(read)
+        .then(
+          (value) => void (last = { ok: true, value, at: Date.now() }),
+          (error: unknown) => void (last = { ok: false, error, at: Date.now() }),
+        )
+        .finally(() => (inflight = undefined));
+    }
+    if (inflight) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([inflight, new Promise<void>((resolve) => (timer = setTimeout(resolve, timing.waitMs)))]);
+      clearTimeout(timer);
+    }
+    return last;
+  };
 }
 
 const EmbedderInfo = z
@@ -40,7 +86,8 @@ const HealthBody = z
     /** Why the status is degraded, one sentence per problem (low disk space, storage write failing, …). */
     reasons: z.array(z.string()).optional(),
     checks: z.object({
-      database: z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() }),
+      /** `ageMs`: how long ago the ping this answer reports finished (pings are sampled, not run per probe). */
+      database: z.object({ ok: z.boolean(), latencyMs: z.number().optional(), ageMs: z.number().optional(), error: z.string().optional() }),
       storage: Check,
       queue: z.object({ pending: z.number(), failed: z.number() }).partial(),
     }),
@@ -63,19 +110,32 @@ const route = createRoute({
 const startedAt = Date.now();
 
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, sources: HealthSources) {
+  const timing = { ...defaultHealthTiming, ...sources.timing };
+  const ping = sampler(() => sources.pingDatabase(timing.staleMs), timing);
+  const queueCounts = sampler(() => sources.queue(), timing);
+
+  const databaseCheck = async (): Promise<{ ok: boolean; latencyMs?: number; ageMs?: number; error?: string }> => {
+    const sample = await ping();
+    if (!sample) return { ok: false, error: 'no answer yet (busy or starting)' };
+    const ageMs = Date.now() - sample.at;
+    if (!sample.ok) {
+      const error = sample.error;
+      // A full disk is named (the operator's fix); any other failure stays generic.
+      return { ok: false, ageMs, error: isDiskFullError(error) ? (error as Error).message.slice(0, 300) : 'database unreachable' };
+    }
+    if (ageMs > timing.staleMs) return { ok: false, ageMs, error: `no answer for ${Math.round(ageMs / 1000)} s (busy or unreachable)` };
+    return { ok: true, latencyMs: sample.value, ageMs };
+  };
+
   app.openapi(route, async (c) => {
     const [database, storage, queue] = await Promise.all([
-      sources.pingDatabase().then(
-        (latencyMs) => ({ ok: true, latencyMs }),
-        // A full disk is named (the operator's fix); any other failure stays generic.
-        (error: unknown) => ({ ok: false, error: isDiskFullError(error) ? (error as Error).message.slice(0, 300) : 'database unreachable' }),
-      ),
+      databaseCheck(),
       sources.storage().catch(() => ({ ok: false, driver: 'unknown', error: 'storage check failed' })),
-      sources.queue().catch(() => undefined),
+      queueCounts().then((sample) => (sample?.ok ? sample.value : undefined)),
     ]);
     const healthy = database.ok && storage.ok;
     const reasons = [
-      ...(database.ok ? [] : [`database: ${'error' in database ? database.error : 'unreachable'}`]),
+      ...(database.ok ? [] : [`database: ${database.error ?? 'unreachable'}`]),
       ...(storage.ok ? [] : [`storage: ${storage.error ?? 'check failed'}`]),
     ];
     let embedder: EmbedderStatus | undefined;
