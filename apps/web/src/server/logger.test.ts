@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createHttpApp } from './http/app.js';
 import { createLogger } from './logger.js';
@@ -37,5 +39,20 @@ describe('logging', () => {
     expect(entry).toMatchObject({ requestId: 'req-42', method: 'GET', path: '/api/nothing', status: 404 });
     expect(typeof entry.durationMs).toBe('number');
     expect(lines.join('')).not.toContain('secret+search');
+  });
+
+  // stdout is asynchronous (no write per request on the HTTP thread); what is queued must still reach
+  // the pipe when the process exits on purpose (SIGTERM → process.exit) or by an uncaught exception.
+  it.each(['exit', 'throw'])('the asynchronous stdout log loses no line when the process ends by %s', (how) => {
+    const logger = fileURLToPath(new URL('./logger.ts', import.meta.url));
+    const script =
+      `const { createLogger } = await import(${JSON.stringify(logger)});` +
+      `const log = createLogger({ level: 'info', pretty: false });` +
+      `for (let i = 0; i < 5000; i++) log.info({ i }, 'line');` +
+      (how === 'exit' ? 'process.exit(0);' : "throw new Error('crash');");
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const lines = child.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(5000);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ i: 4999, msg: 'line' });
   });
 });

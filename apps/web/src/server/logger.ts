@@ -27,6 +27,19 @@ export const redactedPaths = [
   'req.headers.authorization',
   'text',
   '*.text',
+  // What users type or name, and what identifies a key: never wanted in a log line (security.md §9).
+  'q',
+  '*.q',
+  'query',
+  'question',
+  '*.question',
+  'title',
+  '*.title',
+  'keyHash',
+  '*.keyHash',
+  'params',
+  '*.params',
+  'err.cause.params',
 ];
 
 export function createLogger(options: { level: string; pretty: boolean; destination?: pino.DestinationStream }): Logger {
@@ -40,5 +53,15 @@ export function createLogger(options: { level: string; pretty: boolean; destinat
   if (options.pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } });
   }
-  return pino(base);
+  return pino(base, stdoutDestination());
+}
+
+/**
+ * Asynchronous stdout: a line is queued and written by libuv, lines written while one write is pending
+ * go out together, so the access log costs no synchronous write per request. pino flushes what is
+ * queued synchronously when the process exits (process.exit after SIGTERM, an uncaught exception);
+ * only a kill -9 can lose the lines still queued.
+ */
+export function stdoutDestination(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
 }
