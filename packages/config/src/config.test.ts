@@ -21,6 +21,10 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, 'AUTH_SECRET'],
     [{ R2_BUCKET: 'files' }, 'R2_ACCESS_KEY_ID'],
     [{ SIGNUP_MODE: 'sometimes' }, 'SIGNUP_MODE'],
+    [{ DATABASE_APP_ROLE: 'quarry_web', DATABASE_APP_PASSWORD: 'x'.repeat(32) }, 'DATABASE_APP_ROLE'],
+    [{ DATABASE_URL: 'postgres://o:p@db/q', DATABASE_APP_ROLE: 'quarry_web' }, 'DATABASE_APP_PASSWORD'],
+    [{ DATABASE_URL: 'postgres://o:p@db/q', DATABASE_APP_PASSWORD: 'x'.repeat(32) }, 'DATABASE_APP_ROLE'],
+    [{ DATABASE_URL: 'postgres://o:p@db/q', DATABASE_APP_ROLE: 'web"; drop', DATABASE_APP_PASSWORD: 'x' }, 'DATABASE_APP_ROLE'],
   ])('rejects %j naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -55,5 +59,13 @@ describe('loadConfig', () => {
 
   it('accepts CIDR ranges in TRUSTED_PROXIES', () => {
     expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 172.16.0.0/12' }).auth.trustedProxies).toEqual(['10.0.0.0/8', '172.16.0.0/12']);
+  });
+
+  it('reads the app role for `quarry migrate`, which needs no AUTH_SECRET even in production', () => {
+    const env = { NODE_ENV: 'production', DATABASE_URL: 'postgres://owner:pw@postgres:5432/quarry', DATABASE_APP_ROLE: 'quarry_web', DATABASE_APP_PASSWORD: 'f'.repeat(64) };
+    expect(() => loadConfig(env)).toThrow(/AUTH_SECRET/);
+    const config = loadConfig(env, { command: 'migrate' });
+    expect(config.appRole).toEqual({ name: 'quarry_web', password: 'f'.repeat(64) });
+    expect(loadConfig({}).appRole).toBeUndefined();
   });
 });

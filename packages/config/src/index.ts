@@ -35,12 +35,22 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  // `quarry migrate` only: the role the app serves with (created if missing, granted DML; docs/security.md §5).
+  DATABASE_APP_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL role name (a-z, 0-9, _)')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DATABASE_APP_PASSWORD: optionalString,
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional().or(z.literal('').transform(() => undefined)),
   AUTH_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   ADMIN_EMAIL: z.email().optional().or(z.literal('').transform(() => undefined)),
   SIGNUP_MODE: z.enum(['open', 'invite', 'closed']).optional(),
   TRUSTED_PROXIES: z.string().default(''),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_240).default(100),
+  // The slowest upload accepted (averaged from the start, after the grace period); 0 turns the cutoff off.
+  UPLOAD_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).max(1_073_741_824).default(1024),
+  UPLOAD_RATE_GRACE_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   DISK_RESERVE_MB: z.coerce.number().int().min(16).max(1_048_576).default(256),
   STORAGE_DRIVER: z.enum(['fs', 's3']).optional(),
   R2_ACCOUNT_ID: optionalString,
@@ -77,6 +87,8 @@ const fixes: Record<string, string> = {
   S3_ENDPOINT: 'set S3_ENDPOINT to the https URL of your S3-compatible endpoint',
   OPENAI_BASE_URL: 'set OPENAI_BASE_URL to the /v1 URL of an OpenAI-compatible server',
   NODE_ENV: 'use development, production or test',
+  DATABASE_APP_ROLE: 'set DATABASE_APP_ROLE to a new role name such as quarry_web (not the owner in DATABASE_URL)',
+  DATABASE_APP_PASSWORD: 'set DATABASE_APP_PASSWORD (openssl rand -hex 32) together with DATABASE_APP_ROLE',
   DISK_RESERVE_MB: 'set DISK_RESERVE_MB to the megabytes to keep free under DATA_DIR (at least 16; default 256)',
 };
 
@@ -93,12 +105,27 @@ export class ConfigError extends Error {
   }
 }
 
-function finalize(env: z.infer<typeof schema>) {
+export interface LoadConfigOptions {
+  /**
+   * `quarry migrate` touches only the database: it needs no AUTH_SECRET even in production, so the
+   * compose stack's one-shot migrate service never receives it.
+   */
+  command?: 'migrate';
+}
+
+function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) {
   const production = env.NODE_ENV === 'production';
   const r2 = env.R2_ACCOUNT_ID !== undefined || env.R2_BUCKET !== undefined;
   const storageDriver = env.STORAGE_DRIVER ?? (r2 || env.S3_ENDPOINT ? 's3' : 'fs');
-  if (production && env.AUTH_SECRET === undefined) {
+  if (production && env.AUTH_SECRET === undefined && options.command !== 'migrate') {
     throw new ConfigError('AUTH_SECRET', 'is required in production', fixes.AUTH_SECRET!);
+  }
+  if (env.DATABASE_APP_ROLE !== undefined || env.DATABASE_APP_PASSWORD !== undefined) {
+    if (env.DATABASE_URL === undefined) {
+      throw new ConfigError('DATABASE_APP_ROLE', 'needs DATABASE_URL (the embedded database has a single owner)', 'unset DATABASE_APP_ROLE and DATABASE_APP_PASSWORD, or set DATABASE_URL');
+    }
+    if (env.DATABASE_APP_ROLE === undefined) throw new ConfigError('DATABASE_APP_ROLE', 'is missing while DATABASE_APP_PASSWORD is set', fixes.DATABASE_APP_ROLE!);
+    if (env.DATABASE_APP_PASSWORD === undefined) throw new ConfigError('DATABASE_APP_PASSWORD', 'is missing while DATABASE_APP_ROLE is set', fixes.DATABASE_APP_PASSWORD!);
   }
   if (storageDriver === 's3') {
     for (const name of ['R2_ACCESS_KEY_ID', 'R2_SECRET_ACCESS_KEY', 'R2_BUCKET'] as const) {
@@ -121,6 +148,11 @@ function finalize(env: z.infer<typeof schema>) {
     database: env.DATABASE_URL
       ? ({ kind: 'postgres', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX } as const)
       : ({ kind: 'pglite', dir: env.DATA_DIR } as const),
+    /** `quarry migrate` creates or updates this role and grants it what the app needs (PostgreSQL only). */
+    appRole:
+      env.DATABASE_APP_ROLE !== undefined && env.DATABASE_APP_PASSWORD !== undefined
+        ? { name: env.DATABASE_APP_ROLE, password: env.DATABASE_APP_PASSWORD }
+        : undefined,
     publicUrl: publicUrl.replace(/\/+$/, ''),
     auth: {
       secret: env.AUTH_SECRET,
@@ -128,7 +160,12 @@ function finalize(env: z.infer<typeof schema>) {
       signupMode: env.SIGNUP_MODE ?? (production ? 'invite' : 'open'),
       trustedProxies: env.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
     },
-    uploads: { maxBytes: env.MAX_UPLOAD_MB * 1024 * 1024, maxMb: env.MAX_UPLOAD_MB },
+    uploads: {
+      maxBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
+      maxMb: env.MAX_UPLOAD_MB,
+      /** A client trickling an upload holds a connection and a slot; below this it gets 408. */
+      minimumRate: { minBytesPerSecond: env.UPLOAD_MIN_BYTES_PER_SECOND, graceMs: env.UPLOAD_RATE_GRACE_SECONDS * 1000 },
+    },
     /** Kept free on the DATA_DIR filesystem so the embedded database never meets a full disk. */
     disk: { reserveBytes: env.DISK_RESERVE_MB * 1024 * 1024 },
     storage:
@@ -175,7 +212,7 @@ function finalize(env: z.infer<typeof schema>) {
 }
 
 /** Parses an environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env, options: LoadConfigOptions = {}): Config {
   // Compose passes unset optional variables as empty strings: treat `VAR=` as unset everywhere.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const result = schema.safeParse(present);
@@ -186,7 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problem = value === undefined ? `is missing: ${issue.message}` : `is invalid (${issue.message})`;
     throw new ConfigError(variable, problem, fixes[variable] ?? `check the value of ${variable}`);
   }
-  return finalize(result.data);
+  return finalize(result.data, options);
 }
 
 /** Every variable Quarry reads, for documentation and drift tests. */

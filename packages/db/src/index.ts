@@ -1,3 +1,4 @@
+export * from './app-role.js';
 export * from './client.js';
 export * from './data-dir-lock.js';
 export * from './migrate.js';

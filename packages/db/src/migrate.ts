@@ -7,12 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { queryRows, type DatabaseHandle, type DatabaseTarget } from './client.js';
 
-const MIGRATION_LOCK_KEY = 7_262_736_001; // arbitrary, fixed: "quarry migrations"
+export const MIGRATION_LOCK_KEY = 7_262_736_001; // arbitrary, fixed: "quarry migrations"
 
 /**
  * Source layout: packages/db/src/migrate.ts → packages/db/migrations.
@@ -33,6 +34,32 @@ export interface MigrationResult {
   total: number;
 }
 
+/**
+ * Migrations are pending and this connection's role may not apply them: in the compose stack web serves
+ * as a role that owns nothing (docs/security.md, G1), and the one-shot `migrate` service applies them as
+ * the owner before web starts.
+ */
+export class MigrationsPendingError extends Error {
+  constructor(
+    readonly pending: number,
+    readonly role: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${pending} database migration${pending === 1 ? ' is' : 's are'} pending and role "${role}" may not apply them: ` +
+        'run `quarry migrate` with the owner\'s DATABASE_URL first (the compose stack does: `docker compose -f docker-compose.prod.yml up -d` runs the migrate service before web)',
+      options,
+    );
+    this.name = 'MigrationsPendingError';
+  }
+}
+
+/**
+ * Applies pending migrations. On PostgreSQL, nothing is sent that needs more than SELECT when none is
+ * pending (Drizzle's migrator always begins with CREATE SCHEMA IF NOT EXISTS, which a role without
+ * CREATE on the database is refused), so a restricted app role starts on a migrated database; with some
+ * pending, such a role gets a MigrationsPendingError that says how to apply them.
+ */
 export async function runMigrations(handle: DatabaseHandle, target: DatabaseTarget): Promise<MigrationResult> {
   const folder = migrationsFolder();
   if (target.kind === 'pglite') {
@@ -49,7 +76,17 @@ export async function runMigrations(handle: DatabaseHandle, target: DatabaseTarg
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       const before = await countApplied(handle);
-      await migratePg(drizzlePg(client), { migrationsFolder: folder });
+      const pending = await pendingMigrations(client, folder);
+      if (pending === 0) return { applied: 0, total: before };
+      try {
+        await migratePg(drizzlePg(client), { migrationsFolder: folder });
+      } catch (error) {
+        if (sqlState(error) === '42501') {
+          const role = await client.query<{ r: string }>('select current_user as r').then((r) => r.rows[0]?.r ?? '?', () => '?');
+          throw new MigrationsPendingError(pending, role, { cause: error });
+        }
+        throw error;
+      }
       const after = await countApplied(handle);
       return { applied: after - before, total: after };
     } finally {
@@ -58,6 +95,25 @@ export async function runMigrations(handle: DatabaseHandle, target: DatabaseTarg
   } finally {
     await client.end();
   }
+}
+
+/** Migrations Drizzle would apply: those newer than the newest recorded one (its own rule). */
+async function pendingMigrations(client: pg.Client, folder: string): Promise<number> {
+  const files = readMigrationFiles({ migrationsFolder: folder });
+  const table = await client.query<{ t: string | null }>(`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  if (!table.rows[0]?.t) return files.length;
+  const last = await client.query<{ at: string | null }>('select max(created_at)::text as at from drizzle.__drizzle_migrations');
+  const at = last.rows[0]?.at;
+  if (at === null || at === undefined) return files.length;
+  return files.filter((m) => Number(at) < m.folderMillis).length;
+}
+
+function sqlState(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 async function countApplied(handle: DatabaseHandle): Promise<number> {

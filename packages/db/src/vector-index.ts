@@ -49,15 +49,12 @@ export async function ensureVectorIndex(db: Database, space: VectorSpaceRef, opt
     );
     if (Number(rows[0]?.n ?? 0) < options.minVectors) return false;
   }
-  await db.execute(
-    sql.raw(
-      `CREATE INDEX IF NOT EXISTS ${vectorIndexName(space)} ON passage_embeddings ` +
-        `USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WHERE space_id = ${id}`,
-    ),
-  );
+  // Through a SECURITY DEFINER function (migration 0007): only the table's owner may create an index,
+  // and the app's role owns nothing (docs/security.md, G1).
+  await db.execute(sql`select quarry_ensure_vector_index(${id}::integer, ${dims}::integer)`);
   return true;
 }
 
 export async function dropVectorIndex(db: Database, space: VectorSpaceRef): Promise<void> {
-  await db.execute(sql.raw(`DROP INDEX IF EXISTS ${vectorIndexName(space)}`));
+  await db.execute(sql`select quarry_drop_vector_index(${Number(space.id)}::integer)`);
 }
