@@ -274,13 +274,15 @@ export const searchStats = pgTable('search_stats', {
   passages: bigint('passages', { mode: 'number' }).notNull(),
   lexemes: bigint('lexemes', { mode: 'number' }).notNull(),
   /**
-   * Drawn from a sequence on every change to the workspace's passages (and, for
-   * `vectorGeneration`, to their embeddings), by the same triggers (migration
-   * 0005): a process holding a copy of the index in memory knows it is current
-   * when the number has not moved.
+   * Drawn from a sequence by triggers (migration 0005) on every change to the
+   * workspace's passages, to their embeddings (`vectorGeneration`), and to what
+   * search filters its documents by (`documentGeneration`: status, type,
+   * date): a process holding a copy of the index in memory knows it is
+   * current when the number has not moved.
    */
   generation: bigint('generation', { mode: 'number' }).notNull().default(0),
   vectorGeneration: bigint('vector_generation', { mode: 'number' }).notNull().default(0),
+  documentGeneration: bigint('document_generation', { mode: 'number' }).notNull().default(0),
 });
 
 /** One embedding model = one space; vectors of different spaces are never compared. */
