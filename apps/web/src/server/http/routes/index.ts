@@ -3,6 +3,7 @@
  * Session resolution and the origin check run before all of them.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createSessionLookup } from '../../auth/session-lookup.js';
 import type { AppEnv } from '../context.js';
 import { originCheck } from '../middleware/origin-check.js';
 import { clientAddress, resolveSession } from '../middleware/session.js';
@@ -23,7 +24,7 @@ export function mountApi(services: Services, extra: RouteGroup[] = []) {
   return (app: OpenAPIHono<AppEnv>) => {
     app.use('/api/*', clientAddress(services.trustedProxies));
     app.use('/api/*', originCheck(services.trustedOrigins));
-    const session = resolveSession(services.auth, services.apiKeys);
+    const session = resolveSession(services.auth, services.apiKeys, createSessionLookup(services.auth, services.db));
     app.use('/api/*', async (c, next) => {
       // better-auth resolves its own sessions; everything else gets `user` here.
       if (c.req.path.startsWith('/api/auth/')) return next();
