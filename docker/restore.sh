@@ -10,8 +10,9 @@
 # workspaces, documents or audit events; a freshly migrated schema counts as
 # empty) unless --force → stop caddy and web → drop and recreate the database →
 # pg_restore in one transaction → replace web_data:/data/objects and verify every
-# file's sha256 → start the stack and wait for health (web applies any newer
-# migrations) → compare row counts with the manifest.
+# file's sha256 → start the stack and wait for health (the migrate service applies
+# any newer migrations and re-grants web's database role) → compare row counts
+# with the manifest.
 #
 # Environment (all optional):
 #   AGE_IDENTITY           age identity file for .age backups (default ~/.config/age/quarry-backup.key)
@@ -100,7 +101,10 @@ compose stop caddy web >/dev/null 2>&1 || true
 log "recreating the database"
 compose exec -T postgres sh -c 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"$POSTGRES_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$POSTGRES_DB\""'
 log "pg_restore"
-compose exec -T postgres sh -c 'pg_restore --exit-on-error --single-transaction --no-owner -U "$POSTGRES_USER" -d "$POSTGRES_DB"' <"$WORK/database.dump"
+# --no-owner: every object belongs to the restoring owner. --no-privileges: the dump's grants
+# to the app role are skipped (that role may not exist on a new host); the migrate service
+# recreates the role and re-grants when the stack starts below, before web.
+compose exec -T postgres sh -c 'pg_restore --exit-on-error --single-transaction --no-owner --no-privileges -U "$POSTGRES_USER" -d "$POSTGRES_DB"' <"$WORK/database.dump"
 
 # 5. Local files: replace objects/ in the web_data volume, then check every sha256.
 OBJECTS=$(wc -l <"$WORK/objects.sha256" | tr -d ' ')
@@ -112,7 +116,10 @@ if ! cmp -s "$WORK/objects.sha256" "$WORK/restored.sha256"; then
   die "restored files differ from the backup's checksums"
 fi
 
-# 6. Start everything; web applies migrations newer than the backup's, if any.
+# 6. Start everything; migrate applies migrations newer than the backup's, if any,
+#    and grants web's role (POSTGRES_APP_USER) again before web starts.
+log "migrations and web's database role (the migrate service)"
+compose run --rm -T migrate >&2 || die "the migrate service failed after the restore (docker compose logs migrate)"
 log "starting the stack"
 compose up -d --wait >/dev/null 2>&1 || die "the stack did not become healthy after the restore (docker compose ps; docker compose logs web)"
 T1=$(date +%s%N)

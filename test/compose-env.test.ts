@@ -21,6 +21,7 @@ const compose = parse(composeText, { merge: true }) as {
 };
 type Service = {
   image?: string;
+  command?: string[];
   build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   ports?: string[];
   networks?: string[];
@@ -136,10 +137,12 @@ describe('docker/.env.example documents exactly what the compose file reads', ()
 });
 
 describe('the compose file passes the app only variables it knows', () => {
-  it('every web environment key is a variable of @quarry/config', () => {
-    const keys = Object.keys(compose.services.web!.environment ?? {});
-    const unknown = keys.filter((k) => !configVariables.includes(k));
-    expect(unknown, 'web environment keys that packages/config does not read').toEqual([]);
+  it('every web and migrate environment key is a variable of @quarry/config', () => {
+    for (const name of ['web', 'migrate']) {
+      const keys = Object.keys(compose.services[name]!.environment ?? {});
+      const unknown = keys.filter((k) => !configVariables.includes(k));
+      expect(unknown, `${name} environment keys that packages/config does not read`).toEqual([]);
+    }
   });
 
   it('every variable the Caddyfile reads is in the caddy environment', () => {
@@ -152,11 +155,12 @@ describe('the compose file passes the app only variables it knows', () => {
 });
 
 describe('the compose file keeps the promised shape', () => {
-  const { postgres, web, caddy } = compose.services as Record<string, Service>;
+  const { postgres, migrate, web, caddy } = compose.services as Record<string, Service>;
 
   it('publishes no port for postgres or web, and caddy only on ${CADDY_BIND_IP}', () => {
     expect(postgres!.ports).toBeUndefined();
     expect(web!.ports).toBeUndefined();
+    expect(migrate!.ports).toBeUndefined();
     expect(caddy!.ports).toHaveLength(3);
     for (const p of caddy!.ports!) expect(p).toMatch(/^\$\{CADDY_BIND_IP(:\?[^}]*)?\}:(80:80|443:443|443:443\/udp)$/);
   });
@@ -164,6 +168,7 @@ describe('the compose file keeps the promised shape', () => {
   it('isolates postgres on the internal network', () => {
     expect(compose.networks.internal?.internal).toBe(true);
     expect(postgres!.networks).toEqual(['internal']);
+    expect(migrate!.networks).toEqual(['internal']);
     expect(web!.networks?.sort()).toEqual(['internal', 'public']);
     expect(caddy!.networks).toEqual(['public']);
   });
@@ -175,9 +180,24 @@ describe('the compose file keeps the promised shape', () => {
     expect(web!.healthcheck?.test.join(' ')).toMatch(/wget .*http:\/\/127\.0\.0\.1:2000\/api\/health/);
   });
 
+  it('migrates as the owner in a one-shot service, then serves as the app role (G1)', () => {
+    expect(web!.depends_on?.migrate?.condition).toBe('service_completed_successfully');
+    expect(migrate!.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(migrate!.command).toEqual(['node', 'apps/web/dist/server/cli.js', 'migrate']);
+    expect(migrate!.image).toBe(web!.image);
+    expect(migrate!.environment?.DATABASE_URL).toMatch(/^postgres:\/\/\$\{POSTGRES_USER:-quarry\}:\$\{POSTGRES_PASSWORD:\?/);
+    expect(migrate!.environment?.DATABASE_APP_ROLE).toBe('${POSTGRES_APP_USER:-quarry_web}');
+    expect(migrate!.environment?.DATABASE_APP_PASSWORD).toMatch(/^\$\{POSTGRES_APP_PASSWORD:\?/);
+    expect(migrate!.environment?.AUTH_SECRET, 'migrate needs no AUTH_SECRET').toBeUndefined();
+    expect(web!.environment?.DATABASE_URL).toMatch(/^postgres:\/\/\$\{POSTGRES_APP_USER:-quarry_web\}:\$\{POSTGRES_APP_PASSWORD:\?/);
+    const webText = JSON.stringify(web);
+    expect(webText, "the owner's password never reaches web").not.toMatch(/POSTGRES_PASSWORD|POSTGRES_USER\b/);
+  });
+
   it('hardens every service', () => {
     for (const [name, s] of Object.entries(compose.services)) {
-      expect(s.restart, name).toBe('unless-stopped');
+      // The one-shot migrate service must not be restarted after it exits 0.
+      expect(s.restart, name).toBe(name === 'migrate' ? 'no' : 'unless-stopped');
       expect(s.cap_drop, name).toEqual(['ALL']);
       expect(s.security_opt, name).toContain('no-new-privileges:true');
       expect(s.read_only, name).toBe(true);

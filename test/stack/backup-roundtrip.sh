@@ -259,6 +259,21 @@ done
 [ "$AFTER_SEARCH" = "$BEFORE_SEARCH" ] && pass "search returns the same result" "$AFTER_SEARCH" || fail "search returns the same result" "before '$BEFORE_SEARCH', after '$AFTER_SEARCH'"
 [ "$AFTER_FILES" = "$BEFORE_FILES" ] && pass "original files are byte-identical" "$AFTER_FILES" || fail "original files are byte-identical" "before '$BEFORE_FILES', after '$AFTER_FILES'"
 
+# G1 survives the restore: pg_restore --no-owner --no-privileges gives every object to the
+# owner, and migrate (run by restore.sh's `up`) re-grants the app role before web starts.
+foreign=$(sql "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname IN ('public', 'drizzle') AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)")
+[ "$foreign" = 0 ] && pass "restored objects all belong to the owner" "0 tables, indexes or sequences owned by another role" \
+  || fail "restored objects all belong to the owner" "$foreign owned by another role"
+probe=$(compose exec -T web node --input-type=module - <"$HERE/lib/g1-probe.mjs" 2>&1 | tr -d '\r')
+role_line=$(grep '^role ok ' <<<"$probe" | head -1)
+refusals=$(grep -cE '^(update|delete|truncate) refused 42501 permission denied for table audit_events|^(drop-trigger|disable-trigger|drop-function|create-table) refused 42501 ' <<<"$probe")
+if grep -q 'superuser=false owns=0' <<<"$role_line" && grep -q '^insert ok' <<<"$probe" && grep -q '^select ok [1-9]' <<<"$probe" && [ "$refusals" = 7 ]; then
+  pass "after the restore web's role keeps its grants (G1)" "${role_line#role ok }; INSERT/SELECT ok; UPDATE, DELETE, TRUNCATE, DROP/DISABLE TRIGGER, DROP FUNCTION, CREATE TABLE refused"
+else
+  fail "after the restore web's role keeps its grants (G1)" "$(tr '\n' ';' <<<"$probe" | head -c 600)"
+fi
+
 out=$(scripts_env bash "$ROOT/docker/restore.sh" "$BACKUP" 2>&1) && fail "restore refuses a non-empty database without --force" "it ran" \
   || { grep -q 'already holds data' <<<"$out" && pass "restore refuses a non-empty database without --force" "$(grep -o 'the database already holds data[^.]*' <<<"$out" | head -1)" || fail "restore refuses a non-empty database without --force" "$(tail -2 <<<"$out")"; }
 

@@ -63,8 +63,9 @@ trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
 write_env() {
-  local pgpw secret
+  local pgpw apppw secret
   pgpw=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  apppw=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   secret=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
   cat >"$WORK/test.env" <<EOF
 POSTGRES_IMAGE=$POSTGRES_STANDIN
@@ -77,6 +78,7 @@ DOMAIN=$DOMAIN
 ACME_EMAIL=ops@$DOMAIN
 HETZNER_API_TOKEN=unused-with-tls-internal
 POSTGRES_PASSWORD=$pgpw
+POSTGRES_APP_PASSWORD=$apppw
 AUTH_SECRET=$secret
 ADMIN_EMAIL=admin@$DOMAIN
 LOG_LEVEL=info
@@ -108,11 +110,13 @@ figure "web image build" "$(( $(date +%s) - T ))s"
 stack_up "first up" || die "the stack did not become healthy"
 
 check_health_order
+check_db_roles
 check_ports
 check_networks
 check_https
 check_ui_headers
 check_crash_recovery
+check_upgrade_creates_role
 check_persistence
 # Last while the stack is up: it destroys the volumes (down -v) and restores them from the backup.
 expect "backup → down -v → up → restore round trip" "docker/backup.sh + docker/restore.sh; counts, files and a search result compared" \

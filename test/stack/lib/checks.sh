@@ -98,8 +98,14 @@ check_health_order() {
   local base
   base=$(awk 'NR==1{print $1}' <<<"$events")
   rel() { awk -v a="$1" -v b="$base" 'BEGIN{printf "%.1fs", (a-b)/1e9}'; }
-  local timeline="postgres healthy $(rel "$pg_healthy") < web started $(rel "$web_start"); web healthy $(rel "$web_healthy") < caddy started $(rel "$caddy_start")"
-  if [ "$pg_healthy" -lt "$web_start" ] && [ "$web_healthy" -lt "$caddy_start" ]; then
+  # The one-shot migrate service (migrations as the owner, then the app role) ran to exit 0 in between.
+  local mig_start mig_die mig_code
+  mig_start=$(first 'start|migrate')
+  mig_die=$(first 'die|migrate')
+  mig_code=$(docker inspect -f '{{.State.ExitCode}}' "$(compose ps -a -q migrate 2>/dev/null | head -1)" 2>/dev/null)
+  local timeline="postgres healthy $(rel "$pg_healthy") < migrate $(rel "${mig_start:-0}")..$(rel "${mig_die:-0}") exit ${mig_code:-?} < web started $(rel "$web_start"); web healthy $(rel "$web_healthy") < caddy started $(rel "$caddy_start")"
+  if [ -n "$mig_start" ] && [ -n "$mig_die" ] && [ "$mig_code" = 0 ] && [ "$pg_healthy" -lt "$mig_start" ] && [ "$mig_die" -lt "$web_start" ] &&
+    [ "$pg_healthy" -lt "$web_start" ] && [ "$web_healthy" -lt "$caddy_start" ]; then
     pass "health cascade order" "$timeline"
   else
     fail "health cascade order" "$timeline"
@@ -109,6 +115,60 @@ check_health_order() {
   s_web=$(docker inspect -f '{{.State.StartedAt}}' "$(cid web)")
   s_caddy=$(docker inspect -f '{{.State.StartedAt}}' "$(cid caddy)")
   expect "StartedAt: web before caddy" "web $s_web, caddy $s_caddy" test "$s_web" \< "$s_caddy"
+}
+
+# 1b. G1 (docs/security.md): web serves as a role that owns nothing and may only
+# add to and read the audit log; migrate applied the migrations as the owner first.
+# The probe runs in the web container with web's own DATABASE_URL.
+g1_probe() { compose exec -T web node --input-type=module - <"$HERE/lib/g1-probe.mjs" 2>&1 | tr -d '\r'; }
+g1_judge() { # label-prefix probe-output: one PASS/FAIL per promise
+  local p=$1 out=$2 line name
+  line=$(grep '^role ok ' <<<"$out" | head -1)
+  if [ -n "$line" ] && ! grep -q '^role ok quarry ' <<<"$line" && grep -q 'superuser=false owns=0 audit_events_owner=quarry$' <<<"$line"; then
+    pass "${p}web's database role owns nothing" "${line#role ok }"
+  else
+    fail "${p}web's database role owns nothing" "${line:-no answer: $(head -c 300 <<<"$out")}"
+  fi
+  line=$(grep -E '^(insert|select) ' <<<"$out" | tr '\n' ';')
+  expect "${p}web role: INSERT and SELECT on audit_events work" "$line" grep -qE '^insert ok;select ok [1-9]' <<<"$line"
+  for name in update delete truncate; do
+    line=$(grep "^$name " <<<"$out" | head -1)
+    # 42501 "permission denied": the grants refuse it, before the append-only trigger is reached.
+    expect "${p}web role: ${name^^} on audit_events refused" "${line:-no line}" grep -qE "^$name refused 42501 permission denied for table audit_events" <<<"$line"
+  done
+  for name in drop-trigger disable-trigger drop-function create-table; do
+    line=$(grep "^$name " <<<"$out" | head -1)
+    expect "${p}web role: ${name/-/ } refused" "${line:-no line}" grep -qE "^$name refused 42501 " <<<"$line"
+  done
+}
+check_db_roles() {
+  local out
+  out=$(compose logs --no-color migrate 2>/dev/null | sed 's/^[^|]*| //' | grep -E '^(migrations:|app role )' | tr '\n' ' ')
+  expect "migrate applied migrations as the owner and made the app role" "${out:-no migrate log}" \
+    grep -qE 'migrations: [1-9][0-9]* applied.*app role quarry_web: created' <<<"$out"
+  out=$(g1_probe)
+  g1_judge "" "$out"
+}
+
+# An install from before G1 (web connected as the owner; no app role) upgrades with
+# one `up`: migrate creates the role, web comes back as it. Simulated by dropping the role.
+check_upgrade_creates_role() {
+  log "G1 upgrade: stop web, drop the app role, docker compose up -d --wait"
+  bounded 60 compose stop web caddy >/dev/null 2>&1
+  psql_in "DROP OWNED BY quarry_web; DROP ROLE quarry_web;" >/dev/null
+  local gone
+  gone=$(psql_in "SELECT count(*) FROM pg_roles WHERE rolname = 'quarry_web';")
+  if ! bounded 300 compose up -d --wait --wait-timeout 240 >"$WORK/up-g1.log" 2>&1; then
+    tail -30 "$WORK/up-g1.log" >&2
+    fail "upgrade without the app role: one up makes it" "compose up --wait failed"
+    return
+  fi
+  wait_web_back || { fail "upgrade without the app role: one up makes it" "web not back within 90 s"; return; }
+  local out back
+  back=$(psql_in "SELECT count(*) FROM pg_roles WHERE rolname = 'quarry_web' AND NOT rolsuper;")
+  out=$(compose logs --no-color migrate 2>/dev/null | sed 's/^[^|]*| //' | grep -E '^app role ' | tail -1)
+  expect "upgrade without the app role: one up makes it" "quarry_web rows: $gone before, $back after; migrate: ${out:-no log}; web healthy as it, /api/health 200" \
+    test "$gone" = 0 -a "$back" = 1
 }
 
 # 2. No published port for postgres or web; caddy on the bind IP only.

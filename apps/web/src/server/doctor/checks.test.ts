@@ -99,7 +99,11 @@ describe('secrets', () => {
   const example = new Map([['AUTH_SECRET', 'q7Vn2xK9pL4mZ8rT1wY6bH3jF0sD5gA+uE9cR2tN8kM=']]);
 
   it('passes generated secrets', () => {
-    expect(statuses(checkSecrets(env(), undefined))).toEqual(['ok AUTH_SECRET is long and random', 'ok POSTGRES_PASSWORD is long and random']);
+    expect(statuses(checkSecrets(env(), undefined))).toEqual([
+      'ok AUTH_SECRET is long and random',
+      'ok POSTGRES_PASSWORD is long and random',
+      'ok POSTGRES_APP_PASSWORD is long and random',
+    ]);
   });
 
   it('fails a secret copied from .env.example', () => {
@@ -112,9 +116,21 @@ describe('secrets', () => {
     expect(rs.map((r) => [r.status, r.detail])).toEqual([
       ['fail', '5 characters, needs at least 32'],
       ['fail', expect.stringContaining('break DATABASE_URL')],
+      ['ok', '64 characters'],
     ]);
     const same = '3f9c1e7a52b04d8e96a1c0f2d7b84e5a0c6f19d3b2e7a4c58d0f1b9e6a3c7d24';
     expect(checkSecrets(env({ AUTH_SECRET: same }), undefined).at(-1)).toMatchObject({ status: 'fail', title: 'secrets are not reused' });
+    expect(checkSecrets(env({ POSTGRES_APP_PASSWORD: same }), undefined).at(-1)).toMatchObject({
+      status: 'fail',
+      title: 'secrets are not reused',
+      detail: 'POSTGRES_PASSWORD and POSTGRES_APP_PASSWORD are the same value',
+    });
+  });
+
+  it('fails an app role that is the owner (G1): web would serve as the owner', () => {
+    expect(checkSecrets(env({ POSTGRES_APP_USER: 'quarry' }), undefined).at(-1)).toMatchObject({ status: 'fail', title: 'web serves as its own database role' });
+    expect(checkSecrets(env({ POSTGRES_USER: 'owner', POSTGRES_APP_USER: 'owner' }), undefined).at(-1)).toMatchObject({ status: 'fail' });
+    expect(checkSecrets(env({ POSTGRES_APP_USER: 'Web-Role' }), undefined).at(-1)).toMatchObject({ status: 'fail', title: 'POSTGRES_APP_USER is a plain role name' });
   });
 });
 

@@ -149,6 +149,7 @@ export function checkWellFormed(env: Env): CheckResult[] {
 const SECRETS: Array<{ name: string; minLength: number; generate: string }> = [
   { name: 'AUTH_SECRET', minLength: 32, generate: 'openssl rand -base64 32' },
   { name: 'POSTGRES_PASSWORD', minLength: 32, generate: 'openssl rand -hex 32' },
+  { name: 'POSTGRES_APP_PASSWORD', minLength: 32, generate: 'openssl rand -hex 32' },
 ];
 
 export function checkSecrets(env: Env, example: Env | undefined): CheckResult[] {
@@ -167,7 +168,7 @@ export function checkSecrets(env: Env, example: Env | undefined): CheckResult[] 
       out.push(fail(title, verdict.reason!, `generate a new one: ${generate}`));
       continue;
     }
-    if (name === 'POSTGRES_PASSWORD' && !/^[A-Za-z0-9._~-]+$/.test(value)) {
+    if ((name === 'POSTGRES_PASSWORD' || name === 'POSTGRES_APP_PASSWORD') && !/^[A-Za-z0-9._~-]+$/.test(value)) {
       out.push(fail(title, 'contains characters (/ + = @ : …) that break DATABASE_URL, which compose builds from it', `generate a URL-safe one: ${generate}`));
       continue;
     }
@@ -179,9 +180,20 @@ export function checkSecrets(env: Env, example: Env | undefined): CheckResult[] 
       out.push(fail(`${name} is your own`, 'the value is copied from docker/.env.example', `paste the real ${name} from its provider`));
     }
   }
-  const auth = nonEmpty(env, 'AUTH_SECRET');
-  if (auth !== undefined && auth === nonEmpty(env, 'POSTGRES_PASSWORD')) {
-    out.push(fail('secrets are not reused', 'AUTH_SECRET and POSTGRES_PASSWORD are the same value', 'generate each separately (openssl rand …)'));
+  const names = SECRETS.map((s) => s.name);
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      const a = nonEmpty(env, names[i]!);
+      if (a !== undefined && a === nonEmpty(env, names[j]!)) {
+        out.push(fail('secrets are not reused', `${names[i]} and ${names[j]} are the same value`, 'generate each separately (openssl rand …)'));
+      }
+    }
+  }
+  const appUser = nonEmpty(env, 'POSTGRES_APP_USER') ?? 'quarry_web';
+  if (appUser === (nonEmpty(env, 'POSTGRES_USER') ?? 'quarry')) {
+    out.push(fail('web serves as its own database role', `POSTGRES_APP_USER is the owner (${appUser}): web could rewrite the audit log`, 'leave POSTGRES_APP_USER empty (quarry_web) or pick another name'));
+  } else if (!/^[a-z_][a-z0-9_]{0,62}$/.test(appUser)) {
+    out.push(fail('POSTGRES_APP_USER is a plain role name', `"${appUser}"`, 'use lower-case letters, digits and _ (or leave it empty: quarry_web)'));
   }
   return out;
 }
@@ -194,6 +206,7 @@ const STAND_INS: Record<string, string> = {
   ACME_EMAIL: 'missing@missing.invalid',
   AUTH_SECRET: 'missing-missing-missing-missing-missing',
   POSTGRES_PASSWORD: 'missing',
+  POSTGRES_APP_PASSWORD: 'missing',
   CADDY_BIND_IP: '192.0.2.1',
 };
 

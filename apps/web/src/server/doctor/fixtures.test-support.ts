@@ -7,6 +7,7 @@ import type { Resolver } from './run.js';
 /** Values shaped like `openssl rand` output (fixed, so failures are reproducible). */
 export const GOOD_ENV: Record<string, string> = {
   POSTGRES_PASSWORD: '3f9c1e7a52b04d8e96a1c0f2d7b84e5a0c6f19d3b2e7a4c58d0f1b9e6a3c7d24',
+  POSTGRES_APP_PASSWORD: '8b2d6f0a94c1e7355a0e2c9b7f14d6a3e8c05b9f1d2a7e46c3b8f0d5a91e6c27',
   AUTH_SECRET: 'q7Vn2xK9pL4mZ8rT1wY6bH3jF0sD5gA+uE9cR2tN8kM=',
   DOMAIN: 'quarry.acme-docs.net',
   CADDY_BIND_IP: '203.0.113.10',
