@@ -10,7 +10,7 @@ import { loadConfig } from '@quarry/config';
 import { createHttpApp } from '../../apps/web/src/server/http/app.js';
 import { listen, type Listening } from '../../apps/web/src/server/http/listen.js';
 import { mountApi, type RouteGroup } from '../../apps/web/src/server/http/routes/index.js';
-import { createLogger } from '../../apps/web/src/server/logger.js';
+import { createLogger, type Logger } from '../../apps/web/src/server/logger.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../apps/web/src/server/runtime.js';
 import { freshTarget } from './databases.js';
 import { copyPgliteTemplate } from './pglite-template.js';
@@ -34,6 +34,8 @@ export interface TestAppOptions {
   reuse?: { dataDir: string; databaseUrl?: string };
   extraRoutes?: RouteGroup[];
   runtime?: RuntimeOptions;
+  /** A logger to capture what the server logs (default: silent). */
+  logger?: Logger;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp & { databaseUrl?: string }> {
@@ -57,7 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.env,
   });
-  const logger = createLogger({ level: 'silent', pretty: false });
+  const logger = options.logger ?? createLogger({ level: 'silent', pretty: false });
   const runtime = await startRuntime(config, logger, options.runtime);
   const app = createHttpApp({
     logger,

@@ -23,6 +23,9 @@ await build({
   },
   outdir: `${web}dist/server`,
   bundle: true,
+  // cli.ts imports each command when it runs: with splitting those become chunks beside cli.js
+  // (same directory, so paths resolved from import.meta.url stay right) and `help` loads none of them.
+  splitting: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',

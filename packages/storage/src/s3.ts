@@ -7,17 +7,8 @@
  * by the framing bytes. `WHEN_REQUIRED` keeps bodies byte-exact.
  */
 import { PassThrough, Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3 from '@aws-sdk/client-s3';
+import type { Upload as UploadType } from '@aws-sdk/lib-storage';
 import { assertValidKey, assertValidPrefix, cachedCheck, ObjectNotFoundError, type ObjectStorage } from './types.js';
 
 export interface S3StorageOptions {
@@ -39,16 +30,30 @@ function isNotFound(error: unknown): boolean {
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
+/**
+ * The SDK (~0.3 s and tens of MB to load) is imported on the first call, so a server on local
+ * storage never loads it; one client per adapter, as before.
+ */
+function lazyClient(options: S3StorageOptions) {
+  let loaded: Promise<{ client: S3.S3Client; s3: typeof S3; Upload: typeof UploadType }> | undefined;
+  return () =>
+    (loaded ??= (async () => {
+      const [s3, { Upload }] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+      const client = new s3.S3Client({
+        endpoint: options.endpoint,
+        region: options.region,
+        forcePathStyle: options.forcePathStyle,
+        credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        maxAttempts: 3,
+      });
+      return { client, s3, Upload };
+    })());
+}
+
 export function createS3Storage(options: S3StorageOptions): ObjectStorage {
-  const client = new S3Client({
-    endpoint: options.endpoint,
-    region: options.region,
-    forcePathStyle: options.forcePathStyle,
-    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
-  });
+  const sdk = lazyClient(options);
   const Bucket = options.bucket;
   const singlePutMax = options.singlePutMaxBytes ?? 8 * MIB;
   const partSize = Math.max(5 * MIB, options.partSizeBytes ?? 8 * MIB);
@@ -59,12 +64,20 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
     async put(key, body, { contentType }) {
       assertValidKey(key);
       if (Buffer.isBuffer(body) && body.length <= singlePutMax) {
-        await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length }));
+        const { client, s3 } = await sdk();
+        await client.send(new s3.PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length }));
         return { size: body.length };
       }
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+      // The SDK may still be loading: nothing reads the source meanwhile, but an error it emits
+      // (the client went away) must neither crash the process nor be missed.
+      let early: unknown;
+      const onEarly = (error: unknown) => void (early ??= error);
+      source.on('error', onEarly);
+      const { client, Upload } = await sdk().finally(() => source.off('error', onEarly));
+      if (early !== undefined) throw early;
       // Count what actually goes up; a stream error aborts the multipart upload (no partial object).
       let counted = 0;
-      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
       const counter = new PassThrough();
       counter.on('data', (chunk: Buffer) => {
         counted += chunk.length;
@@ -91,8 +104,9 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
 
     async get(key) {
       assertValidKey(key);
+      const { client, s3 } = await sdk();
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        const out = await client.send(new s3.GetObjectCommand({ Bucket, Key: key }));
         const body = out.Body;
         if (!body) throw new ObjectNotFoundError(key);
         return {
@@ -109,8 +123,9 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
 
     async head(key) {
       assertValidKey(key);
+      const { client, s3 } = await sdk();
       try {
-        const out = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        const out = await client.send(new s3.HeadObjectCommand({ Bucket, Key: key }));
         return { size: Number(out.ContentLength ?? 0), contentType: out.ContentType, lastModified: out.LastModified };
       } catch (error) {
         if (isNotFound(error)) return undefined;
@@ -120,8 +135,9 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
 
     async delete(key) {
       assertValidKey(key);
+      const { client, s3 } = await sdk();
       try {
-        await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
+        await client.send(new s3.DeleteObjectCommand({ Bucket, Key: key }));
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
@@ -130,10 +146,11 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
     list(prefix) {
       assertValidPrefix(prefix);
       return (async function* () {
+        const { client, s3 } = await sdk();
         let token: string | undefined;
         // Bounded: 100k pages of 1000 keys is far beyond any real bucket of ours.
         for (let page = 0; page < 100_000; page++) {
-          const out = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 }));
+          const out = await client.send(new s3.ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 }));
           for (const item of out.Contents ?? []) if (item.Key) yield { key: item.Key, lastModified: item.LastModified };
           if (!out.IsTruncated || !out.NextContinuationToken) return;
           token = out.NextContinuationToken;
@@ -146,8 +163,9 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
       let n = 0;
       const flush = async () => {
         if (batch.length === 0) return;
+        const { client, s3 } = await sdk();
         const out = await client.send(
-          new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+          new s3.DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
         );
         if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} stored objects under ${prefix}`);
         n += batch.length;
@@ -164,7 +182,8 @@ export function createS3Storage(options: S3StorageOptions): ObjectStorage {
     check: cachedCheck(
       's3',
       async () => {
-        await client.send(new HeadBucketCommand({ Bucket }), { abortSignal: AbortSignal.timeout(3_000) });
+        const { client, s3 } = await sdk();
+        await client.send(new s3.HeadBucketCommand({ Bucket }), { abortSignal: AbortSignal.timeout(3_000) });
       },
       15_000,
     ),

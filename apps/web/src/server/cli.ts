@@ -2,14 +2,10 @@
 /**
  * `quarry` — serve (default), migrate. Configuration errors print one line that
  * names the variable and the fix, and exit 1.
+ *
+ * Every command loads its own code when it runs (dynamic imports, split chunks in the bundle):
+ * `help` and `doctor` never load the database drivers, better-auth or the HTTP server.
  */
-import { ConfigError, loadConfig } from '@quarry/config';
-import { AppRoleError, DataDirLockedError, ensureAppRole, MigrationsPendingError, openDatabase, runMigrations } from '@quarry/db';
-import { runAdminCommand } from './admin-command.js';
-import { runDoctor } from './doctor/index.js';
-import { createLogger } from './logger.js';
-import { serve } from './serve.js';
-import { runWorker } from './worker-command.js';
 
 const usage = `Usage: quarry [command]
 
@@ -28,14 +24,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Before loadConfig: the doctor reads a .env file and the host, not this process's environment.
-  if (command === 'doctor') return runDoctor(argv.slice(1));
+  if (command === 'doctor') return (await import('./doctor/index.js')).runDoctor(argv.slice(1));
+  const { loadConfig } = await import('@quarry/config');
+  const { createLogger } = await import('./logger.js');
   const config = loadConfig(undefined, command === 'migrate' ? { command: 'migrate' } : {});
   const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY });
   switch (command) {
     case 'serve':
-      await serve(config, logger);
+      await (await import('./serve.js')).serve(config, logger);
       return -1; // keeps running until a signal
     case 'migrate': {
+      const { ensureAppRole, openDatabase, runMigrations } = await import('@quarry/db');
       const database = await openDatabase(config.database);
       try {
         const result = await runMigrations(database, config.database);
@@ -52,22 +51,31 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'worker':
-      return runWorker(config, logger);
+      return (await import('./worker-command.js')).runWorker(config, logger);
     case 'admin':
-      return runAdminCommand(argv.slice(1), config, logger);
+      return (await import('./admin-command.js')).runAdminCommand(argv.slice(1), config, logger);
     default:
       console.error(`quarry: unknown command "${command}"\n\n${usage}`);
       return 2;
   }
 }
 
+/** Errors whose message already says what to fix: printed alone, no "start-up failed". */
+async function isExplained(error: unknown): Promise<boolean> {
+  // Whatever threw these has loaded their modules already; a configuration error comes before the database code.
+  const { ConfigError } = await import('@quarry/config');
+  if (error instanceof ConfigError) return true;
+  const { AppRoleError, DataDirLockedError, MigrationsPendingError } = await import('@quarry/db');
+  return error instanceof DataDirLockedError || error instanceof MigrationsPendingError || error instanceof AppRoleError;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },
-  (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof MigrationsPendingError || error instanceof AppRoleError) {
-      console.error(`quarry: ${error.message}`);
+  async (error: unknown) => {
+    if (await isExplained(error).catch(() => false)) {
+      console.error(`quarry: ${(error as Error).message}`);
     } else {
       const message = error instanceof Error ? error.message : String(error);
       console.error(`quarry: start-up failed: ${message}`);

@@ -63,7 +63,7 @@ export async function startRuntime(config: Config, logger: Logger, options: Runt
     if (swept > 0) logger.info({ files: swept }, 'removed partial files left by an interrupted upload');
   }
   let worker: IngestWorker | undefined;
-  const services = createServices(config, database.db, { storage, onDocumentQueued: () => worker?.notify() });
+  const services = createServices(config, database.db, { storage, logger, onDocumentQueued: () => worker?.notify() });
   let embedder: Embedder;
   try {
     embedder = await createEmbedder(config.ai, options.embedderTuning);

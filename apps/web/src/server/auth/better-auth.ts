@@ -8,6 +8,8 @@ import { accounts, sessions, users, verifications, type Database } from '@quarry
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { admin } from 'better-auth/plugins';
+import { loggableError } from '../log-safe.js';
+import type { Logger } from '../logger.js';
 
 export interface AuthHooks {
   /** Decides the role of a new account (ADMIN_EMAIL, or the very first account). */
@@ -15,7 +17,7 @@ export interface AuthHooks {
   afterUserCreated(user: { id: string; email: string; name: string }): Promise<void>;
 }
 
-export function createAuth(options: { config: Config; db: Database; secret: string; trustedOrigins: string[]; hooks: AuthHooks }) {
+export function createAuth(options: { config: Config; db: Database; secret: string; trustedOrigins: string[]; hooks: AuthHooks; logger?: Logger }) {
   const { config, db, hooks } = options;
   return betterAuth({
     appName: 'Quarry',
@@ -32,6 +34,19 @@ export function createAuth(options: { config: Config; db: Database; secret: stri
     // Sign-in and sign-up limits live in Quarry's database (auth/rate-limit.ts) so they hold across restarts.
     rateLimit: { enabled: false },
     telemetry: { enabled: false },
+    // better-auth logs to the console by default, with whole query errors (their parameters: e-mails, names)
+    // and lines such as "Sign-up attempt for existing email: <address>". Into Quarry's log instead: warnings
+    // and errors only, the message cut at its first ": " (where values follow), errors via loggableError.
+    logger: {
+      level: 'warn',
+      log: (level, message, ...args) => {
+        const safe = message.replace(/:\s[\s\S]*$/, ': …').slice(0, 200);
+        const err = args.find((a: unknown) => a instanceof Error);
+        const line = { source: 'better-auth', ...(err ? { err: loggableError(err) } : {}) };
+        if (level === 'error') options.logger?.error(line, safe);
+        else if (level === 'warn') options.logger?.warn(line, safe);
+      },
+    },
     advanced: {
       useSecureCookies: config.publicUrl.startsWith('https://'),
       defaultCookieAttributes: { httpOnly: true, sameSite: 'lax' },

@@ -53,6 +53,10 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono<AppEnv> {
         objectSrc: ["'none'"],
       },
       crossOriginEmbedderPolicy: false,
+      // A route that sets its own header keeps it: a download's `Content-Security-Policy: default-src 'none';
+      // sandbox` (should a stored HTML file ever be rendered, it runs nothing, as no origin) was being
+      // replaced by the app-wide policy, which allows the app's own scripts.
+      overwrite: false,
     }),
   );
   const jsonLimit = deps.jsonBodyLimitBytes ?? 1024 * 1024;

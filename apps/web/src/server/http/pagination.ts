@@ -1,11 +1,15 @@
 /** Opaque cursors (base64url JSON) and the shared `limit`/`cursor` query schema. */
 import { z } from '@hono/zod-openapi';
 import { badRequest } from './errors.js';
+import { text } from './schemas.js';
 
 export const PageQuery = z.object({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
+
+/** The cursor of lists ordered by e-mail (members, accounts): any stored address, but never a NUL. */
+export const cursorEmail = z.object({ email: text().max(254) });
 
 export const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

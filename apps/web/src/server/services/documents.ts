@@ -59,6 +59,24 @@ export function safeFilename(name: string): string {
   return clean || 'document';
 }
 
+/**
+ * A title safe to store and show, cleaned as file names are: no control characters (CR/LF, NUL …),
+ * no format characters (the bidi overrides U+202A–U+202E and isolates U+2066–U+2069 among them, which
+ * can make a title read backwards in the UI and in the audit export), runs of spaces collapsed.
+ * Empty after cleaning → the caller falls back to the file name.
+ */
+export function safeTitle(title: string): string {
+  return title
+    .normalize('NFC')
+    // Line breaks and other controls separate words; invisible format characters just go.
+    .replace(/[\p{Cc}\u2028\u2029]/gu, ' ')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300)
+    .trim();
+}
+
 /** `Content-Disposition: attachment` with an ASCII fallback and the exact name in RFC 5987 form. */
 export function attachmentDisposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_').replace(/[;%]/g, '_');
@@ -274,6 +292,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       if (error instanceof UploadTooLarge || pumpError instanceof UploadTooLarge) {
         throw payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`);
       }
+      // The body itself failed with the answer it deserves (multipart.ts: 400 incomplete_upload, 408 upload_too_slow).
+      if (pumpError instanceof AppError) throw pumpError;
       if (pumpError instanceof OutOfRoom) {
         throw new UploadNotStored(NO_ROOM, {
           reason: 'below_reserve_while_streaming',
@@ -308,7 +328,15 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     if (existing) {
       throw await discard(conflict('The same file is already in this workspace.', { existingId: existing }, 'duplicate_document'));
     }
-    const title = ((await input.title?.()) ?? '').trim().slice(0, 300) || filename;
+    // The fields resolve once the whole body is parsed: a body that ends after the file but before its
+    // closing boundary fails here, and the stored file must go with it.
+    let rawTitle: string | undefined;
+    try {
+      rawTitle = await input.title?.();
+    } catch (error) {
+      throw await discard(error as Error);
+    }
+    const title = safeTitle(rawTitle ?? '') || filename;
     try {
       return await db.transaction(async (tx) => {
         const [row] = await tx

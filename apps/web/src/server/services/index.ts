@@ -5,6 +5,7 @@
 import type { Config } from '@quarry/config';
 import type { Database } from '@quarry/db';
 import type { ObjectStorage } from '@quarry/storage';
+import type { Logger } from '../logger.js';
 import { createAuth, type Auth } from '../auth/better-auth.js';
 import { createTrustedProxyList } from '../auth/client-ip.js';
 import { createAttemptLimiter } from '../auth/rate-limit.js';
@@ -35,6 +36,8 @@ export interface ServiceOptions {
   storage: ObjectStorage;
   /** Wakes the in-process ingest worker after a document is queued. */
   onDocumentQueued?: () => void;
+  /** better-auth's own log lines go here (sanitized), not to the console. */
+  logger?: Logger;
 }
 
 export function createServices(config: Config, db: Database, options: ServiceOptions) {
@@ -58,6 +61,7 @@ export function createServices(config: Config, db: Database, options: ServiceOpt
     db,
     secret: resolveAuthSecret(config.auth.secret, config.dataDir),
     trustedOrigins: origins,
+    logger: options.logger,
     hooks: {
       roleForNewUser: (email) => users.roleForNewUser(email),
       afterUserCreated: async (user) => {

@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import { requireUser } from '../middleware/session.js';
+import { text } from '../schemas.js';
 import type { Services } from '../../services/index.js';
 import { actorOf, meta } from './workspaces.js';
 
@@ -34,7 +35,7 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       method: 'post',
       path: '/api/account/api-keys',
       tags: ['account'],
-      request: { body: { content: json(z.object({ name: z.string().trim().min(1).max(80) })), required: true } },
+      request: { body: { content: json(z.object({ name: text().trim().min(1).max(80) })), required: true } },
       responses: { 201: { description: 'Created; `key` is shown this once', content: json(ApiKey.extend({ key: z.string() })) } },
     }),
     async (c) => {

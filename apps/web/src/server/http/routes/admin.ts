@@ -4,9 +4,10 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../context.js';
-import { forbidden, notFound } from '../errors.js';
+import { badRequest, forbidden, notFound } from '../errors.js';
 import { requireUser } from '../middleware/session.js';
-import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
+import { cursorEmail, decodeCursor, PageQuery, pageOf } from '../pagination.js';
+import { cursorInstant, cursorSerial, email, isoDateTimeFilter, text } from '../schemas.js';
 import type { Services } from '../../services/index.js';
 import type { AuditEvent } from '../../services/audit.js';
 import { actorOf, meta } from './workspaces.js';
@@ -36,12 +37,12 @@ const AuditEventSchema = z
   })
   .openapi('AuditEvent');
 const AuditQuery = z.object({
-  action: z.string().max(100).optional(),
-  actorId: z.string().max(100).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
+  action: text().max(100).optional(),
+  actorId: text().max(100).optional(),
+  since: isoDateTimeFilter(),
+  until: isoDateTimeFilter(),
 });
-const AuditCursor = z.object({ at: z.string(), id: z.number() });
+const AuditCursor = z.object({ at: cursorInstant(), id: cursorSerial() });
 
 const presentEvent = (e: AuditEvent) => ({ ...e, at: e.at.toISOString() });
 
@@ -59,7 +60,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const after = decodeCursor(cursor, z.object({ email: z.string() }));
+      const after = decodeCursor(cursor, cursorEmail);
       const rows = await users.list({ limit: limit + 1, after: after?.email });
       const page = pageOf(rows, limit, (u) => ({ email: u.email }));
       return c.json({ items: page.items.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })), nextCursor: page.nextCursor }, 200);
@@ -72,7 +73,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       path: '/api/admin/users/{id}',
       tags: ['admin'],
       request: {
-        params: z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) }),
+        params: z.object({ id: text().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) }),
         body: {
           content: json(z.object({ role: z.enum(['admin', 'member']).optional(), banned: z.boolean().optional() }).refine((b) => b.role !== undefined || b.banned !== undefined, 'set role or banned')),
           required: true,
@@ -101,7 +102,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       tags: ['admin'],
       request: {
         body: {
-          content: json(z.object({ email: z.email().max(254).optional(), expiresInHours: z.number().int().min(1).max(24 * 30).default(72) })),
+          content: json(z.object({ email: email().optional(), expiresInHours: z.number().int().min(1).max(24 * 30).default(72) })),
           required: true,
         },
       },
@@ -197,5 +198,8 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
 }
 
 function filterOf(q: z.infer<typeof AuditQuery>) {
+  if (q.since !== undefined && q.until !== undefined && Date.parse(q.since) > Date.parse(q.until)) {
+    throw badRequest('until: must not be before since', 'invalid_request', { field: 'until' });
+  }
   return { action: q.action, actorId: q.actorId, since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined };
 }

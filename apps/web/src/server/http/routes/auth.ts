@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../context.js';
 import { AppError, badRequest, forbidden, notFound, tooManyRequests } from '../errors.js';
 import { errorBody } from '../middleware/error-handler.js';
+import { email, text } from '../schemas.js';
 import type { Services } from '../../services/index.js';
 import type { LimitRule, Reservation } from '../../auth/rate-limit.js';
 import type { RequestMeta } from '../../services/audit.js';
@@ -57,13 +58,14 @@ function limited(reservation: Reservation, message: string) {
   return error;
 }
 
+// Text fields refuse NUL (PostgreSQL cannot store it: it was a 500, or better-auth's 422 "Failed to create user").
 const SignUpBody = z.object({
-  email: z.email().max(254),
+  email: email(),
   password: z.string().min(1).max(256),
-  name: z.string().trim().min(1).max(120),
-  inviteToken: z.string().max(200).optional(),
+  name: text().trim().min(1).max(120),
+  inviteToken: text().max(200).optional(),
 });
-const SignInBody = z.object({ email: z.string().max(254), password: z.string().max(256) }).passthrough();
+const SignInBody = z.object({ email: text().max(254), password: z.string().max(256) }).passthrough();
 
 export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
   const { auth, audit, limiter, invitations, users, config } = services;

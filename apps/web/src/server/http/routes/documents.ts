@@ -12,6 +12,7 @@ import { AppError, payloadTooLarge } from '../errors.js';
 import { errorBody } from '../middleware/error-handler.js';
 import { parseUpload } from '../multipart.js';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
+import { cursorInstant } from '../schemas.js';
 import { authorizeWorkspace } from '../../services/authorization.js';
 import { attachmentDisposition, presentDocument, UploadNotStored } from '../../services/documents.js';
 import type { Services } from '../../services/index.js';
@@ -41,7 +42,8 @@ const Document = z
   })
   .openapi('Document');
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
-const Cursor = z.object({ at: z.string(), id: z.string() });
+// Document ids are UUIDs (a crafted id reached a uuid comparison and failed as a 500).
+const Cursor = z.object({ at: cursorInstant(), id: z.uuid() });
 
 export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
   const { db, documents, audit, config } = services;
@@ -65,7 +67,8 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
     },
     responses: {
       202: { description: 'Stored and queued for indexing', content: json(Document) },
-      400: { description: 'No file, or a 0-byte file' },
+      400: { description: 'No file, a 0-byte file, or a body that ends before its closing boundary (`incomplete_upload`)' },
+      408: { description: 'The body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND after UPLOAD_RATE_GRACE_SECONDS (`upload_too_slow`); nothing stored' },
       409: { description: 'The same bytes are already in the workspace (`existingId`)' },
       413: { description: 'Larger than MAX_UPLOAD_MB' },
       415: { description: 'Not PDF, DOCX, HTML, Markdown or plain text (judged by content)' },
@@ -85,7 +88,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
     try {
       // Refused unread when the disk has no room for it (the reserve keeps the database writable).
       await documents.assertRoomFor(declaredBytes ?? config.uploads.maxBytes);
-      const upload = await parseUpload(c.req.raw, { maxFileBytes: config.uploads.maxBytes });
+      const upload = await parseUpload(c.req.raw, { maxFileBytes: config.uploads.maxBytes, minimumRate: config.uploads.minimumRate });
       row = await documents.upload({
         workspaceId: access.workspaceId,
         userId: user.id,

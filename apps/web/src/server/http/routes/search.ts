@@ -10,6 +10,8 @@ import { streamSSE } from 'hono/streaming';
 import { AnswerError, ANSWER_LIMITS, SEARCH_LIMITS, SearchInputError, searchModes, SemanticUnavailableError } from '@quarry/search';
 import type { AppEnv } from '../context.js';
 import { AppError, badRequest, notFound, serviceUnavailable } from '../errors.js';
+import { dateFilter } from '../schemas.js';
+import { loggableError } from '../../log-safe.js';
 import { authorizeWorkspace } from '../../services/authorization.js';
 import type { Services } from '../../services/index.js';
 
@@ -22,11 +24,7 @@ const list = (max: number) =>
     .max(max * 40)
     .optional()
     .transform((v) => (v === undefined || v === '' ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean)));
-const date = z
-  .string()
-  .optional()
-  .refine((v) => v === undefined || !Number.isNaN(Date.parse(v)), 'must be a date such as 2025-01-31')
-  .transform((v) => (v === undefined ? undefined : new Date(v)));
+const date = dateFilter();
 
 const SearchQuery = z.object({
   q: z.string().min(1, 'enter something to search for').max(SEARCH_LIMITS.maxQueryChars, `a search can be at most ${SEARCH_LIMITS.maxQueryChars} characters long`),
@@ -93,6 +91,7 @@ export function registerSearchRoutes(app: OpenAPIHono<AppEnv>, services: Service
     async (c) => {
       const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'viewer');
       const q = c.req.valid('query');
+      if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw badRequest('to: must not be before from', 'invalid_request', { field: 'to' });
       const page = await search
         .search({
           workspaceId: access.workspaceId,
@@ -180,8 +179,8 @@ export function registerSearchRoutes(app: OpenAPIHono<AppEnv>, services: Service
           }
         },
         async (error, stream) => {
-          // Never the question or document text in a log line: the error's name and message only.
-          logger?.error({ err: { name: error.name, message: error.message } }, 'answer stream failed');
+          // Never the question or document text in a log line (loggableError masks values and drops query parameters).
+          logger?.error({ err: loggableError(error) }, 'answer stream failed');
           await stream.writeSSE({
             event: 'error',
             data: JSON.stringify({ error: { code: 'answer_failed', message: 'The answer could not be completed.', requestId } }),

@@ -6,20 +6,31 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.js';
-import { forbidden } from '../errors.js';
+import { AppError, forbidden, tooManyRequests } from '../errors.js';
+import type { LimitRule } from '../../auth/rate-limit.js';
 import { requireUser } from '../middleware/session.js';
-import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
+import { cursorEmail, decodeCursor, PageQuery, pageOf } from '../pagination.js';
+import { email, text } from '../schemas.js';
 import { authorizeWorkspace } from '../../services/authorization.js';
 import type { Services } from '../../services/index.js';
 
 const Role = z.enum(['owner', 'editor', 'viewer']);
 const WsParams = z.object({ ws: z.string().openapi({ param: { name: 'ws', in: 'path' } }) });
-const MemberParams = WsParams.extend({ userId: z.string().min(1).max(100).openapi({ param: { name: 'userId', in: 'path' } }) });
-const Name = z.string().trim().min(1, 'must not be empty').max(120);
+const MemberParams = WsParams.extend({ userId: text().min(1).max(100).openapi({ param: { name: 'userId', in: 'path' } }) });
+const Name = text().trim().min(1, 'must not be empty').max(120);
 
 const Workspace = z.object({ id: z.string(), name: z.string(), role: Role, createdAt: z.string().optional(), memberCount: z.number().optional() }).openapi('Workspace');
 const Member = z.object({ userId: z.string(), email: z.string(), name: z.string(), role: Role }).openapi('Member');
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+
+/**
+ * Adding a member by e-mail tells the owner whether an account uses that address (201 vs 400
+ * `unknown_user`) — inherent in adding someone directly, and any user owns a workspace. What keeps
+ * it from being a directory of accounts: each address that matches no account costs one of 10
+ * attempts per hour per user (reserved before the lookup, given back when it matched), and once
+ * they are spent every add answers 429, known address or not (docs/security.md §6b).
+ */
+export const MEMBER_LOOKUP_MISS_LIMIT: LimitRule = { max: 10, windowMs: 60 * 60_000 };
 
 export const meta = (c: Context<AppEnv>) => ({ ip: c.get('clientIp'), userAgent: c.req.header('user-agent') });
 export const actorOf = (c: Context<AppEnv>) => {
@@ -28,7 +39,7 @@ export const actorOf = (c: Context<AppEnv>) => {
 };
 
 export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
-  const { db, workspaces, audit } = services;
+  const { db, workspaces, audit, limiter } = services;
   app.use('/api/workspaces', requireUser);
   app.use('/api/workspaces/*', requireUser);
 
@@ -120,7 +131,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, services: Serv
     async (c) => {
       const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'viewer');
       const { limit, cursor } = c.req.valid('query');
-      const after = decodeCursor(cursor, z.object({ email: z.string() }));
+      const after = decodeCursor(cursor, cursorEmail);
       const rows = await workspaces.listMembers(access.workspaceId, { limit: limit + 1, after });
       const page = pageOf(rows, limit, (last) => ({ email: last.email }));
       return c.json({ items: page.items.map(({ userId, email, name, role }) => ({ userId, email, name, role })), nextCursor: page.nextCursor }, 200);
@@ -132,13 +143,32 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, services: Serv
       method: 'post',
       path: '/api/workspaces/{ws}/members',
       tags: ['workspaces'],
-      request: { params: WsParams, body: { content: json(z.object({ email: z.email().max(254), role: Role })), required: true } },
+      request: { params: WsParams, body: { content: json(z.object({ email: email(), role: Role })), required: true } },
       responses: { 201: { description: 'Added', content: json(Member) } },
     }),
     async (c) => {
       const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'owner');
       const { email, role } = c.req.valid('json');
-      const member = await workspaces.addMember(access.workspaceId, email, role);
+      const me = c.get('user')!.id;
+      const slot = await limiter.reserve(`member-lookup:${me}`, MEMBER_LOOKUP_MISS_LIMIT);
+      if (!slot.granted) {
+        if (slot.firstRefusal) {
+          await audit.record(
+            { action: 'workspace.member_added', outcome: 'failure', actor: actorOf(c), targetType: 'workspace', targetId: access.workspaceId, details: { reason: 'rate_limited', limit: 'member-lookup' } },
+            meta(c),
+          );
+        }
+        throw tooManyRequests(slot.retryAfterSeconds, `Too many addresses that match no account. Try again in ${Math.max(1, Math.ceil(slot.retryAfterSeconds / 60))} minutes.`);
+      }
+      let member;
+      try {
+        member = await workspaces.addMember(access.workspaceId, email, role);
+      } catch (error) {
+        // Only a miss keeps its reservation; anything else (already a member, a failure) gives it back.
+        if (!(error instanceof AppError && error.code === 'unknown_user')) await limiter.release(slot);
+        throw error;
+      }
+      await limiter.release(slot);
       await audit.record(
         { action: 'workspace.member_added', outcome: 'success', actor: actorOf(c), targetType: 'workspace', targetId: access.workspaceId, details: { userId: member.userId, role } },
         meta(c),
