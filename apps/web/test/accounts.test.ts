@@ -150,7 +150,7 @@ describe('invitations', () => {
     expect(refused.status).toBe(403);
     expect((await refused.json()).error.code).toBe('invitation_required');
 
-    const invite = await adminClient.json('POST', '/api/admin/invitations', {}, 201);
+    const invite = await adminClient.json('POST', '/api/admin/invitations', { anyone: true }, 201);
     const joined = await new TestClient(app).signUp('invited@example.com', { inviteToken: invite.token, role: 'admin' });
     expect(joined.user.role).toBe('member');
 
@@ -165,7 +165,7 @@ describe('invitations', () => {
   });
 
   it('an admin can revoke an unused invitation', async () => {
-    const invite = await adminClient.json('POST', '/api/admin/invitations', {}, 201);
+    const invite = await adminClient.json('POST', '/api/admin/invitations', { anyone: true }, 201);
     await adminClient.json('DELETE', `/api/admin/invitations/${invite.id}`, undefined, 204);
     const res = await new TestClient(app).request('POST', '/api/auth/sign-up/email', {
       email: 'revoked@example.com',
@@ -178,7 +178,7 @@ describe('invitations', () => {
   });
 
   it('refuses an expired invitation', async () => {
-    const invite = await adminClient.json('POST', '/api/admin/invitations', { expiresInHours: 1 }, 201);
+    const invite = await adminClient.json('POST', '/api/admin/invitations', { anyone: true, expiresInHours: 1 }, 201);
     await app.runtime.services.db.execute(sql`update invitations set expires_at = now() - interval '1 minute' where id = ${invite.id}`);
     const res = await new TestClient(app).request('POST', '/api/auth/sign-up/email', {
       email: 'late@example.com',

@@ -2,8 +2,8 @@
  * The audit log: who did what, to what, from where, and whether it worked.
  * Append-only (the database refuses UPDATE/DELETE); reads are for admins.
  */
-import { and, desc, eq, gte, lt, lte, or, type SQL } from 'drizzle-orm';
-import { auditEvents, type Database } from '@quarry/db';
+import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { apiKeys, auditEvents, documents, invitations, queryRows, users, workspaces, type Database } from '@quarry/db';
 
 export interface RequestMeta {
   ip?: string;
@@ -31,6 +31,8 @@ export type AuditEvent = typeof auditEvents.$inferSelect;
 export interface AuditFilter {
   action?: string;
   actorId?: string;
+  /** Any case: matches the e-mail recorded with the event. */
+  actorEmail?: string;
   since?: Date;
   until?: Date;
 }
@@ -64,6 +66,45 @@ export function createAuditLog(db: Database) {
         .orderBy(desc(auditEvents.at), desc(auditEvents.id))
         .limit(page.limit);
     },
+
+    /**
+     * Every action the log holds, for the filter's list. One index probe per
+     * distinct action (a loose index scan over audit_events_action_idx), so it
+     * stays fast however many events there are.
+     */
+    async actions(): Promise<string[]> {
+      const rows = await queryRows<{ action: string }>(
+        db,
+        sql`
+        WITH RECURSIVE a AS (
+          (SELECT action FROM audit_events ORDER BY action LIMIT 1)
+          UNION ALL
+          SELECT (SELECT e.action FROM audit_events e WHERE e.action > a.action ORDER BY e.action LIMIT 1) FROM a WHERE a.action IS NOT NULL
+        )
+        SELECT action FROM a WHERE action IS NOT NULL LIMIT 500`,
+      );
+      return rows.map((r) => r.action);
+    },
+
+    /** Today's name of each target (workspace name, user e-mail, document title …), keyed "type:id". */
+    async targetNames(events: Pick<AuditEvent, 'targetType' | 'targetId'>[]): Promise<Map<string, string>> {
+      const ids = (type: string) => [...new Set(events.filter((e) => e.targetType === type && e.targetId).map((e) => e.targetId!))];
+      const uuids = (type: string) => ids(type).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      const names = new Map<string, string>();
+      const put = (type: string, rows: { id: string; name: string | null }[]) => {
+        for (const r of rows) if (r.name) names.set(`${type}:${r.id}`, r.name);
+      };
+      const [ws, us, docs, invs, keys] = [uuids('workspace'), ids('user'), uuids('document'), uuids('invitation'), uuids('api_key')];
+      if (ws.length) put('workspace', await db.select({ id: workspaces.id, name: workspaces.name }).from(workspaces).where(inArray(workspaces.id, ws)));
+      if (us.length) put('user', await db.select({ id: users.id, name: users.email }).from(users).where(inArray(users.id, us)));
+      if (docs.length) put('document', await db.select({ id: documents.id, name: documents.title }).from(documents).where(inArray(documents.id, docs)));
+      if (invs.length) {
+        const rows = await db.select({ id: invitations.id, email: invitations.email }).from(invitations).where(inArray(invitations.id, invs));
+        put('invitation', rows.map((r) => ({ id: r.id, name: r.email ?? 'anyone with the link' })));
+      }
+      if (keys.length) put('api_key', await db.select({ id: apiKeys.id, name: apiKeys.name }).from(apiKeys).where(inArray(apiKeys.id, keys)));
+      return names;
+    },
   };
 }
 
@@ -71,6 +112,7 @@ function conditions(filter: AuditFilter): SQL[] {
   const where: SQL[] = [];
   if (filter.action) where.push(eq(auditEvents.action, filter.action));
   if (filter.actorId) where.push(eq(auditEvents.actorId, filter.actorId));
+  if (filter.actorEmail) where.push(sql`lower(${auditEvents.actorEmail}) = ${filter.actorEmail.toLowerCase()}`);
   if (filter.since) where.push(gte(auditEvents.at, filter.since));
   if (filter.until) where.push(lte(auditEvents.at, filter.until));
   return where;

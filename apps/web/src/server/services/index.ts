@@ -13,6 +13,7 @@ import { resolveAuthSecret } from '../auth/secret.js';
 import { createApiKeyService } from './api-keys.js';
 import { createAuditLog } from './audit.js';
 import { createDocumentService } from './documents.js';
+import { createIdempotency } from './idempotency.js';
 import { createSearchServices } from './search.js';
 import { createInvitationService } from './invitations.js';
 import { createUserService } from './users.js';
@@ -84,6 +85,7 @@ export function createServices(config: Config, db: Database, options: ServiceOpt
     workspaceCleanups,
     apiKeys: createApiKeyService(db),
     invitations: createInvitationService(db, config.publicUrl),
+    idempotency: createIdempotency(db, resolveAuthSecret(config.auth.secret, config.dataDir)),
     limiter: createAttemptLimiter(db),
     trustedOrigins: origins,
     trustedProxies: createTrustedProxyList(config.auth.trustedProxies),

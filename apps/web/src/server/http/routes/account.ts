@@ -2,6 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
+import { IdempotencyHeaders, idempotent } from '../idempotent.js';
 import { requireUser } from '../middleware/session.js';
 import { text } from '../schemas.js';
 import type { Services } from '../../services/index.js';
@@ -35,13 +36,19 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       method: 'post',
       path: '/api/account/api-keys',
       tags: ['account'],
-      request: { body: { content: json(z.object({ name: text().trim().min(1).max(80) })), required: true } },
-      responses: { 201: { description: 'Created; `key` is shown this once', content: json(ApiKey.extend({ key: z.string() })) } },
+      request: { headers: IdempotencyHeaders, body: { content: json(z.object({ name: text().trim().min(1).max(80) })), required: true } },
+      responses: {
+        201: { description: 'Created; `key` is shown this once (and to a repeat with the same Idempotency-Key)', content: json(ApiKey.extend({ key: z.string() })) },
+      },
     }),
     async (c) => {
-      const created = await apiKeys.create(c.get('user')!.id, c.req.valid('json').name);
-      await audit.record({ action: 'api_key.created', outcome: 'success', actor: actorOf(c), targetType: 'api_key', targetId: created.id }, meta(c));
-      return c.json({ ...created, createdAt: created.createdAt.toISOString(), lastUsedAt: null }, 201);
+      const input = c.req.valid('json');
+      const result = await idempotent(c, services.idempotency, input, async () => {
+        const created = await apiKeys.create(c.get('user')!.id, input.name);
+        await audit.record({ action: 'api_key.created', outcome: 'success', actor: actorOf(c), targetType: 'api_key', targetId: created.id }, meta(c));
+        return { status: 201, body: { ...created, createdAt: created.createdAt.toISOString(), lastUsedAt: null } };
+      });
+      return c.json(result.body, 201);
     },
   );
 

@@ -5,9 +5,11 @@ import { stream } from 'hono/streaming';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../context.js';
 import { badRequest, forbidden, notFound } from '../errors.js';
+import { IdempotencyHeaders, idempotent } from '../idempotent.js';
 import { requireUser } from '../middleware/session.js';
 import { cursorEmail, decodeCursor, PageQuery, pageOf } from '../pagination.js';
 import { cursorInstant, cursorSerial, email, isoDateTimeFilter, text } from '../schemas.js';
+import { authorizeWorkspace } from '../../services/authorization.js';
 import type { Services } from '../../services/index.js';
 import type { AuditEvent } from '../../services/audit.js';
 import { actorOf, meta } from './workspaces.js';
@@ -30,6 +32,7 @@ const AuditEventSchema = z
     action: z.string(),
     targetType: z.string().nullable(),
     targetId: z.string().nullable(),
+    targetName: z.string().nullable().optional().openapi({ description: "The target's name today (workspace name, user e-mail, document title …), if it still exists" }),
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),
     outcome: z.enum(['success', 'failure']),
@@ -39,9 +42,35 @@ const AuditEventSchema = z
 const AuditQuery = z.object({
   action: text().max(100).optional(),
   actorId: text().max(100).optional(),
+  actorEmail: text().max(254).optional().openapi({ description: 'The e-mail address recorded with the event (any case)' }),
   since: isoDateTimeFilter(),
   until: isoDateTimeFilter(),
 });
+const Role = z.enum(['owner', 'editor', 'viewer']);
+const NewInvitationBody = z
+  .object({
+    email: email().optional().openapi({ description: 'The only address that may sign up with the link.' }),
+    anyone: z.boolean().optional().openapi({ description: 'true instead of `email`: anyone with the link may use it.' }),
+    workspaceId: z.uuid().optional().openapi({ description: 'A workspace (you own) the new account joins.' }),
+    role: Role.optional().openapi({ description: 'Its role there (default viewer).' }),
+    expiresInHours: z.number().int().min(1).max(24 * 30).default(72),
+  })
+  // An invitation for anyone is a choice, never what a missing e-mail address quietly means.
+  .refine((b) => (b.email !== undefined) !== (b.anyone === true), { message: 'give an e-mail address, or anyone: true (not both)', path: ['email'] })
+  .refine((b) => b.role === undefined || b.workspaceId !== undefined, { message: 'a role needs a workspaceId', path: ['role'] });
+const InvitationSchema = z
+  .object({
+    id: z.string(),
+    email: z.string().nullable(),
+    expiresAt: z.string(),
+    usedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    status: z.enum(['open', 'used', 'expired', 'revoked']),
+    workspaceId: z.string().nullable(),
+    workspaceName: z.string().nullable(),
+    role: Role.nullable(),
+  })
+  .openapi('Invitation');
 const AuditCursor = z.object({ at: cursorInstant(), id: cursorSerial() });
 
 const presentEvent = (e: AuditEvent) => ({ ...e, at: e.at.toISOString() });
@@ -100,23 +129,36 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       method: 'post',
       path: '/api/admin/invitations',
       tags: ['admin'],
-      request: {
-        body: {
-          content: json(z.object({ email: email().optional(), expiresInHours: z.number().int().min(1).max(24 * 30).default(72) })),
-          required: true,
-        },
-      },
+      request: { headers: IdempotencyHeaders, body: { content: json(NewInvitationBody), required: true } },
       responses: {
         201: {
-          description: 'A single-use sign-up link (shown once)',
-          content: json(z.object({ id: z.string(), email: z.string().nullable(), expiresAt: z.string(), url: z.string(), token: z.string() })),
+          description: 'A single-use sign-up link (shown once, and to a repeat with the same Idempotency-Key)',
+          content: json(
+            z.object({ id: z.string(), email: z.string().nullable(), expiresAt: z.string(), url: z.string(), token: z.string(), workspaceId: z.string().nullable(), role: Role.nullable() }),
+          ),
         },
       },
     }),
     async (c) => {
-      const created = await invitations.create(c.get('user')!.id, c.req.valid('json'));
-      await audit.record({ action: 'invitation.created', outcome: 'success', actor: actorOf(c), targetType: 'invitation', targetId: created.id }, meta(c));
-      return c.json({ ...created, expiresAt: created.expiresAt.toISOString() }, 201);
+      const input = c.req.valid('json');
+      const result = await idempotent(c, services.idempotency, input, async () => {
+        // Joining a workspace through a link is adding a member: only an owner of it may do that.
+        if (input.workspaceId) await authorizeWorkspace(services.db, c.get('user')!.id, input.workspaceId, 'owner');
+        const created = await invitations.create(c.get('user')!.id, { ...input, email: input.anyone ? undefined : input.email });
+        await audit.record(
+          {
+            action: 'invitation.created',
+            outcome: 'success',
+            actor: actorOf(c),
+            targetType: 'invitation',
+            targetId: created.id,
+            details: { anyone: created.email === null, ...(created.workspaceId ? { workspaceId: created.workspaceId, role: created.role } : {}) },
+          },
+          meta(c),
+        );
+        return { status: 201, body: { ...created, expiresAt: created.expiresAt.toISOString() } };
+      });
+      return c.json(result.body, 201);
     },
   );
 
@@ -125,12 +167,25 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       method: 'get',
       path: '/api/admin/invitations',
       tags: ['admin'],
-      responses: { 200: { description: 'Recent invitations', content: json(z.object({ items: z.array(z.object({ id: z.string(), email: z.string().nullable(), expiresAt: z.string(), usedAt: z.string().nullable() })), nextCursor: z.null() })) } },
+      responses: { 200: { description: 'Recent invitations', content: json(z.object({ items: z.array(InvitationSchema), nextCursor: z.null() })) } },
     }),
     async (c) => {
       const rows = await invitations.list();
       return c.json(
-        { items: rows.map((r) => ({ id: r.id, email: r.email, expiresAt: r.expiresAt.toISOString(), usedAt: r.usedAt?.toISOString() ?? null })), nextCursor: null },
+        {
+          items: rows.map((r) => ({
+            id: r.id,
+            email: r.email,
+            expiresAt: r.expiresAt.toISOString(),
+            usedAt: r.usedAt?.toISOString() ?? null,
+            revokedAt: r.revokedAt?.toISOString() ?? null,
+            status: r.status,
+            workspaceId: r.workspaceId,
+            workspaceName: r.workspaceName,
+            role: r.role,
+          })),
+          nextCursor: null,
+        },
         200,
       );
     },
@@ -165,8 +220,20 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       const after = decodeCursor(q.cursor, AuditCursor);
       const rows = await audit.list(filterOf(q), { limit: q.limit + 1, after: after ? { at: new Date(after.at), id: after.id } : undefined });
       const page = pageOf(rows, q.limit, (e) => ({ at: e.at.toISOString(), id: e.id }));
-      return c.json({ items: page.items.map(presentEvent), nextCursor: page.nextCursor }, 200);
+      const names = await audit.targetNames(page.items);
+      const items = page.items.map((e) => ({ ...presentEvent(e), targetName: names.get(`${e.targetType}:${e.targetId}`) ?? null }));
+      return c.json({ items, nextCursor: page.nextCursor }, 200);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/admin/audit/actions',
+      tags: ['admin'],
+      responses: { 200: { description: 'Every action the audit log holds (e.g. `user.sign_in`), sorted', content: json(z.object({ items: z.array(z.string()) })) } },
+    }),
+    async (c) => c.json({ items: await audit.actions() }, 200),
   );
 
   app.openapi(
@@ -201,5 +268,5 @@ function filterOf(q: z.infer<typeof AuditQuery>) {
   if (q.since !== undefined && q.until !== undefined && Date.parse(q.since) > Date.parse(q.until)) {
     throw badRequest('until: must not be before since', 'invalid_request', { field: 'until' });
   }
-  return { action: q.action, actorId: q.actorId, since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined };
+  return { action: q.action, actorId: q.actorId, actorEmail: q.actorEmail, since: q.since ? new Date(q.since) : undefined, until: q.until ? new Date(q.until) : undefined };
 }

@@ -15,6 +15,7 @@ import { email, text } from '../schemas.js';
 import type { Services } from '../../services/index.js';
 import type { LimitRule, Reservation } from '../../auth/rate-limit.js';
 import type { RequestMeta } from '../../services/audit.js';
+import type { ClaimedInvitation } from '../../services/invitations.js';
 
 /** Strict per account: five wrong passwords and the account waits out the window. */
 export const SIGN_IN_ACCOUNT_LIMIT: LimitRule = { max: 5, windowMs: 15 * 60_000 };
@@ -119,14 +120,25 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
     })().catch((err: unknown) => log?.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'attempt limiter housekeeping failed'));
   }
 
-  app.on(['GET', 'POST'], '/api/auth/*', async (c) => {
+  // Sign-ups run one at a time in this process. Two at once for the same address (a double click on the
+  // first-run set-up) both took the first-run path and raced inside better-auth to a unique-key error
+  // with a logged stack trace; the second now sees the first's account and is an ordinary sign-up.
+  let signUps: Promise<unknown> = Promise.resolve();
+  app.on(['GET', 'POST'], '/api/auth/*', (c) => {
+    if (c.req.method !== 'POST' || c.req.path !== '/api/auth/sign-up/email') return handle(c);
+    const run = signUps.then(() => handle(c));
+    signUps = run.catch(() => undefined);
+    return run;
+  });
+
+  async function handle(c: Context<AppEnv>): Promise<Response> {
     const action = c.req.path.slice('/api/auth'.length);
     if (!ALLOWED_AUTH_ENDPOINTS.has(`${c.req.method} ${action}`)) throw notFound('endpoint');
     const meta = { ip: c.get('clientIp'), userAgent: c.req.header('user-agent') };
     let body: Record<string, unknown> | undefined;
     if (c.req.method === 'POST') body = await readJson(c);
 
-    let claimedInvitation: string | undefined;
+    let claimedInvitation: ClaimedInvitation | undefined;
     let signIn: { account: Reservation; address: Reservation } | undefined;
     if (action === '/sign-up/email') {
       const input = parse(SignUpBody, body);
@@ -144,10 +156,16 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
         }
         if (config.auth.signupMode === 'closed') throw forbidden('Sign-up is closed on this Quarry.', 'signup_closed');
         if (!input.inviteToken) throw forbidden('Sign-up needs an invitation link from an administrator.', 'invitation_required');
+      }
+      // A link is claimed in every mode (open included): it is bound to its e-mail address and may add a workspace.
+      if (input.inviteToken && !firstRunPath) {
         claimedInvitation = await invitations.claim(input.inviteToken, input.email);
         if (!claimedInvitation) {
-          await audit.record({ action: 'invitation.used', outcome: 'failure', actorEmail: input.email, details: { reason: 'invalid, used or expired' } }, meta);
-          throw forbidden('This invitation is not valid: it may have been used already or expired.', 'invitation_invalid');
+          await audit.record({ action: 'invitation.used', outcome: 'failure', actorEmail: input.email, details: { reason: 'invalid, used, revoked, expired or for another address' } }, meta);
+          throw forbidden(
+            'This invitation cannot be used: it may be for another e-mail address, used already, revoked or expired.',
+            'invitation_invalid',
+          );
         }
       }
       // Only these fields reach better-auth: nobody signs themselves up with a role.
@@ -195,9 +213,15 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
       case '/sign-up/email':
         if (claimedInvitation) {
           if (ok && responseUser) {
-            await invitations.markUsedBy(claimedInvitation, responseUser.id);
-            await audit.record({ action: 'invitation.used', outcome: 'success', actor, targetType: 'invitation', targetId: claimedInvitation }, meta);
-          } else await invitations.release(claimedInvitation);
+            const joined = await invitations.complete(claimedInvitation, responseUser.id);
+            await audit.record({ action: 'invitation.used', outcome: 'success', actor, targetType: 'invitation', targetId: claimedInvitation.id }, meta);
+            if (joined) {
+              await audit.record(
+                { action: 'workspace.member_added', outcome: 'success', actor, targetType: 'workspace', targetId: joined, details: { userId: responseUser.id, role: claimedInvitation.role, invitation: claimedInvitation.id } },
+                meta,
+              );
+            }
+          } else await invitations.release(claimedInvitation.id);
         }
         await audit.record({ action: 'user.signed_up', outcome: ok ? 'success' : 'failure', actor, actorEmail: String(body?.email ?? ''), targetType: 'user', targetId: actor?.id }, meta);
         break;
@@ -228,7 +252,7 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
 
     if (ok) return response;
     return reshapeError(c, response, json);
-  });
+  }
 }
 
 function needsActor(action: string) {

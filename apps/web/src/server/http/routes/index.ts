@@ -12,13 +12,14 @@ import { registerAccountRoutes } from './account.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerAuthRoutes } from './auth.js';
 import { registerDocumentRoutes } from './documents.js';
+import { registerInvitationRoutes } from './invitations.js';
 import { registerMeRoutes } from './me.js';
 import { registerSearchRoutes } from './search.js';
 import { registerWorkspaceRoutes } from './workspaces.js';
 
 export type RouteGroup = (app: OpenAPIHono<AppEnv>, services: Services) => void;
 
-const routeGroups: RouteGroup[] = [registerAuthRoutes, registerMeRoutes, registerWorkspaceRoutes, registerDocumentRoutes, registerSearchRoutes, registerAccountRoutes, registerAdminRoutes];
+const routeGroups: RouteGroup[] = [registerAuthRoutes, registerInvitationRoutes, registerMeRoutes, registerWorkspaceRoutes, registerDocumentRoutes, registerSearchRoutes, registerAccountRoutes, registerAdminRoutes];
 
 export function mountApi(services: Services, extra: RouteGroup[] = []) {
   return (app: OpenAPIHono<AppEnv>) => {

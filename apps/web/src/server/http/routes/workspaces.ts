@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../context.js';
 import { AppError, forbidden, tooManyRequests } from '../errors.js';
 import type { LimitRule } from '../../auth/rate-limit.js';
+import { IdempotencyHeaders, idempotent } from '../idempotent.js';
 import { requireUser } from '../middleware/session.js';
 import { cursorEmail, decodeCursor, PageQuery, pageOf } from '../pagination.js';
 import { email, text } from '../schemas.js';
@@ -48,13 +49,17 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, services: Serv
       method: 'post',
       path: '/api/workspaces',
       tags: ['workspaces'],
-      request: { body: { content: json(z.object({ name: Name })), required: true } },
-      responses: { 201: { description: 'Created; you are its owner', content: json(Workspace) } },
+      request: { headers: IdempotencyHeaders, body: { content: json(z.object({ name: Name })), required: true } },
+      responses: { 201: { description: 'Created; you are its owner (a repeat with the same Idempotency-Key returns the same workspace)', content: json(Workspace) } },
     }),
     async (c) => {
-      const ws = await workspaces.create(c.get('user')!.id, c.req.valid('json').name);
-      await audit.record({ action: 'workspace.created', outcome: 'success', actor: actorOf(c), targetType: 'workspace', targetId: ws.id }, meta(c));
-      return c.json({ id: ws.id, name: ws.name, role: ws.role, createdAt: ws.createdAt.toISOString() }, 201);
+      const input = c.req.valid('json');
+      const created = await idempotent(c, services.idempotency, input, async () => {
+        const ws = await workspaces.create(c.get('user')!.id, input.name);
+        await audit.record({ action: 'workspace.created', outcome: 'success', actor: actorOf(c), targetType: 'workspace', targetId: ws.id }, meta(c));
+        return { status: 201, body: { id: ws.id, name: ws.name, role: ws.role, createdAt: ws.createdAt.toISOString() } };
+      });
+      return c.json(created.body, 201);
     },
   );
 
