@@ -37,6 +37,15 @@ export interface KeywordQuery {
   relaxed: string;
   /** The query's lexemes OR-ed together ('' when none): highlights snippets. */
   any: string;
+  /** The workspace's `search_stats` generations (null: it has no passages): which in-memory copy is current. */
+  generation: number | null;
+  vectorGeneration: number | null;
+  documentGeneration: number | null;
+  /**
+   * Phrases and exclusions as single lexemes, when each is one (`"retrieval"`, ` -draft`), so the
+   * in-memory copy can evaluate them; undefined when one spans several words and needs positions.
+   */
+  lexemeConstraints?: { required: string[]; excluded: string[] };
 }
 
 export interface KeywordOptions {
@@ -60,6 +69,11 @@ export async function parseKeywordQuery(db: Database, language: string, workspac
     total: number | string | null;
     phrases: string | null;
     excluded: string | null;
+    phrase_lexemes: Array<string | null> | string | null;
+    excluded_lexemes: Array<string | null> | string | null;
+    generation: number | string | null;
+    vector_generation: number | string | null;
+    document_generation: number | string | null;
   }>(
     db,
     sql`WITH bag AS (
@@ -76,7 +90,16 @@ export async function parseKeywordQuery(db: Database, language: string, workspac
           (SELECT string_agg('!(' || q::text || ')', ' & ')
              FROM json_array_elements_text(${JSON.stringify(parsed.excluded)}::json) AS w,
                   plainto_tsquery(${language}::regconfig, w) AS q
-             WHERE q::text <> '') AS excluded
+             WHERE q::text <> '') AS excluded,
+          (SELECT json_agg(CASE WHEN numnode(q) = 1 THEN (SELECT u.lexeme FROM unnest(to_tsvector(${language}::regconfig, p)) AS u LIMIT 1) END)
+             FROM json_array_elements_text(${JSON.stringify(parsed.phrases)}::json) AS p,
+                  phraseto_tsquery(${language}::regconfig, p) AS q
+             WHERE q::text <> '') AS phrase_lexemes,
+          (SELECT json_agg(CASE WHEN numnode(q) = 1 THEN (SELECT u.lexeme FROM unnest(to_tsvector(${language}::regconfig, w)) AS u LIMIT 1) END)
+             FROM json_array_elements_text(${JSON.stringify(parsed.excluded)}::json) AS w,
+                  plainto_tsquery(${language}::regconfig, w) AS q
+             WHERE q::text <> '') AS excluded_lexemes,
+          s.generation, s.vector_generation, s.document_generation
         FROM (SELECT 1) AS one LEFT JOIN search_stats s ON s.workspace_id = ${workspaceId}::uuid`,
   );
   const rawTerms = typeof row?.terms === 'string' ? (JSON.parse(row.terms) as KeywordTerm[]) : (row?.terms ?? []);
@@ -90,15 +113,26 @@ export async function parseKeywordQuery(db: Database, language: string, workspac
       : [`(${matchable.join(' | ')})`, ...(phrases && row?.phrases ? [row.phrases] : []), ...(row?.excluded ? [row.excluded] : [])].join(' & ');
   const match = matchOf(true);
   const relaxed = matchOf(false);
+  const lexemes = (value: Array<string | null> | string | null | undefined): Array<string | null> =>
+    typeof value === 'string' ? (JSON.parse(value) as Array<string | null>) : (value ?? []);
+  const required = lexemes(row?.phrase_lexemes);
+  const excluded = lexemes(row?.excluded_lexemes);
+  const single = (list: Array<string | null>): list is string[] => list.every((l) => l !== null);
   return {
     relaxed,
     terms,
+    generation: numberOrNull(row?.generation),
+    vectorGeneration: numberOrNull(row?.vector_generation),
+    documentGeneration: numberOrNull(row?.document_generation),
+    ...(single(required) && single(excluded) ? { lexemeConstraints: { required, excluded } } : {}),
     passageCount,
     averageLength: passageCount > 0 ? Number(row?.total ?? 0) / passageCount : 0,
     match,
     any,
   };
 }
+
+const numberOrNull = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
 
 /** A lexeme as a tsquery operand: quoted, with quotes and backslashes escaped as tsquery's parser expects. */
 function quoteLexeme(lexeme: string): string {

@@ -11,6 +11,8 @@ import { documentConditions, uuidArray } from './filters.js';
 import { fusionForSpace, minSimilarityForSpace, reciprocalRankFusion, type FusionOptions } from './fusion.js';
 import { defaultKeywordOptions, keywordCandidates, parseKeywordQuery, type KeywordOptions, type KeywordQuery } from './keyword.js';
 import { defaultSemanticOptions, semanticCandidates, type SemanticOptions } from './semantic.js';
+import { createResidentIndexes, defaultResidentOptions, type ResidentIndexes, type ResidentOptions } from './resident/resident-indexes.js';
+import { residentKeywordCandidates, residentSemanticCandidates } from './resident/ranking.js';
 import { excerpt, HEADLINE_OPTIONS, HEADLINE_TRANSLATE_FROM, HEADLINE_TRANSLATE_TO, renderSnippet } from './snippets.js';
 import {
   SEARCH_LIMITS,
@@ -39,6 +41,8 @@ export interface SearchServiceDeps {
   minSimilarity?: number;
   keyword?: KeywordOptions;
   semantic?: SemanticOptions;
+  /** In-memory copies of workspaces' indexes (`resident/`); `false` ranks every query in SQL. */
+  resident?: Partial<ResidentOptions> | false;
 }
 
 /** A retrieved passage with its full text (for answers). */
@@ -76,6 +80,8 @@ export interface SearchService {
   passage(workspaceId: string, passageId: string): Promise<PassageView | undefined>;
   /** Ranked passage ids only (evaluation and benchmarks). */
   rank(request: { workspaceId: string; query: string; mode: SearchMode; depth: number } & SearchFilters): Promise<Candidate[]>;
+  /** The in-memory copies, or undefined when switched off. */
+  readonly resident: ResidentIndexes | undefined;
 }
 
 /** Hybrid fuses this many candidates of each list at least, so fusion has something to work with. */
@@ -85,6 +91,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
   const keywordOptions = deps.keyword ?? defaultKeywordOptions;
   const semanticOptions = deps.semantic ?? defaultSemanticOptions;
   const { db, language } = deps;
+  const resident = deps.resident === false ? undefined : createResidentIndexes(db, { ...defaultResidentOptions, ...deps.resident });
 
   async function activeSpace(): Promise<ActiveSpace | undefined> {
     const [row] = await queryRows<ActiveSpace>(
@@ -101,6 +108,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     filters: SearchFilters,
     depth: number,
     space: ActiveSpace | undefined,
+    parsed: Promise<KeywordQuery>,
   ): Promise<Candidate[]> {
     if (space === undefined) throw new SemanticUnavailableError('No embedding space is active yet: add a document first.');
     const embedder = deps.queryEmbedder(space);
@@ -109,9 +117,24 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     }
     const [vector] = await embedder.embed([query], 'query');
     if (vector === undefined) throw new SemanticUnavailableError('The embedder returned no vector for the query.');
-    const { candidates } = await semanticCandidates(db, space, vector, workspaceId, filters, depth, semanticOptions);
+    const { vectorGeneration, documentGeneration } = await parsed;
+    const copy = resident?.vectors(workspaceId, space, vectorGeneration);
+    const documents = resident?.documents(workspaceId, documentGeneration);
+    const candidates =
+      copy && documents
+        ? residentSemanticCandidates(copy, documents, vector, filters, depth)
+        : (await semanticCandidates(db, space, vector, workspaceId, filters, depth, semanticOptions)).candidates;
     const floor = deps.minSimilarity ?? minSimilarityForSpace(space);
     return candidates.filter((c) => c.score >= floor);
+  }
+
+  async function keywordList(workspaceId: string, query: KeywordQuery, filters: SearchFilters, depth: number): Promise<Candidate[]> {
+    const copy = resident?.keyword(workspaceId, query.generation);
+    const documents = resident?.documents(workspaceId, query.documentGeneration);
+    return (
+      (copy && documents && residentKeywordCandidates(copy, documents, query, filters, depth, keywordOptions)) ??
+      (await keywordCandidates(db, workspaceId, query, filters, depth, keywordOptions))
+    );
   }
 
   async function rankWith(
@@ -124,22 +147,23 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth;
     // The query is embedded off this thread while the keyword side runs: start it first.
     const space = mode === 'keyword' ? undefined : activeSpace();
+    const parsed = parseKeywordQuery(db, language, workspaceId, query);
     const semantic = space
-      ?.then((s) => semanticList(workspaceId, query, filters, listDepth, s))
+      ?.then((s) => semanticList(workspaceId, query, filters, listDepth, s, parsed))
       .then(
         (candidates) => ({ candidates }),
         (error: unknown) => ({ error }),
       );
-    const keywordQuery = await parseKeywordQuery(db, language, workspaceId, query);
+    const keywordQuery = await parsed;
     if (mode === 'keyword') {
-      return { ranked: await keywordCandidates(db, workspaceId, keywordQuery, filters, depth, keywordOptions), keywordQuery, degraded: false };
+      return { ranked: await keywordList(workspaceId, keywordQuery, filters, depth), keywordQuery, degraded: false };
     }
     if (mode === 'semantic') {
       const outcome = await semantic!;
       if ('error' in outcome) throw outcome.error;
       return { ranked: outcome.candidates, keywordQuery, degraded: false };
     }
-    const keyword = await keywordCandidates(db, workspaceId, keywordQuery, filters, listDepth, keywordOptions);
+    const keyword = await keywordList(workspaceId, keywordQuery, filters, listDepth);
     const outcome = await semantic!;
     let dense: Candidate[] = [];
     let degraded = false;
@@ -193,6 +217,8 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
   }
 
   return {
+    resident,
+
     async search(request) {
       const started = performance.now();
       const { workspaceId, query, mode, limit, filters } = validate(request);
