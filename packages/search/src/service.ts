@@ -11,6 +11,7 @@ import { documentConditions, uuidArray } from './filters.js';
 import { fusionForSpace, minSimilarityForSpace, reciprocalRankFusion, type FusionOptions } from './fusion.js';
 import { defaultKeywordOptions, keywordCandidates, parseKeywordQuery, type KeywordOptions, type KeywordQuery } from './keyword.js';
 import { defaultSemanticOptions, semanticCandidates, type SemanticOptions } from './semantic.js';
+import { createQueryVectorCache } from './query-vectors.js';
 import { createResidentIndexes, defaultResidentOptions, type ResidentIndexes, type ResidentOptions } from './resident/resident-indexes.js';
 import { residentKeywordCandidates, residentSemanticCandidates } from './resident/ranking.js';
 import { excerpt, HEADLINE_OPTIONS, HEADLINE_TRANSLATE_FROM, HEADLINE_TRANSLATE_TO, renderSnippet } from './snippets.js';
@@ -91,6 +92,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
   const keywordOptions = deps.keyword ?? defaultKeywordOptions;
   const semanticOptions = deps.semantic ?? defaultSemanticOptions;
   const { db, language } = deps;
+  const queryVectors = createQueryVectorCache();
   const resident = deps.resident === false ? undefined : createResidentIndexes(db, { ...defaultResidentOptions, ...deps.resident });
 
   async function activeSpace(): Promise<ActiveSpace | undefined> {
@@ -115,7 +117,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     if (embedder === undefined) {
       throw new SemanticUnavailableError(`The active embedding model (${space.provider}/${space.model}) is not configured in this process.`);
     }
-    const [vector] = await embedder.embed([query], 'query');
+    const vector = await queryVectors.embed(`${space.id}/${space.provider}/${space.model}/${space.dimensions}`, embedder, query);
     if (vector === undefined) throw new SemanticUnavailableError('The embedder returned no vector for the query.');
     const { vectorGeneration, documentGeneration } = await parsed;
     const copy = resident?.vectors(workspaceId, space, vectorGeneration);
