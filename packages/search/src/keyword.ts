@@ -15,26 +15,24 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Database } from '@quarry/db';
 import { documentConditions } from './filters.js';
 import { parseQuerySyntax } from './query-syntax.js';
+import { forEachLexeme } from './resident/tsvector-text.js';
 import type { Candidate, SearchFilters } from './types.js';
 
 export interface KeywordTerm {
   term: string;
   /** Occurrences in the query. */
   qtf: number;
-  /** Passages of the workspace holding the term. */
-  df: number;
 }
 
 export interface KeywordQuery {
-  /** The query's lexemes with their statistics in the workspace. */
+  /** The query's lexemes (what BM25 scores), in lexeme order. */
   terms: KeywordTerm[];
   /** Passages in the workspace, and their mean length in lexeme occurrences. */
   passageCount: number;
   averageLength: number;
-  /** What a candidate must match, as tsquery text built by PostgreSQL ('' when nothing can match). */
-  match: string;
-  /** `match` without its phrases: used when no passage has them as written (pasted text often quotes a word). */
-  relaxed: string;
+  /** The phrases' and exclusions' tsquery text, built by PostgreSQL (null when there are none). */
+  phrases: string | null;
+  excluded: string | null;
   /** The query's lexemes OR-ed together ('' when none): highlights snippets. */
   any: string;
   /** The workspace's `search_stats` generations (null: it has no passages): which in-memory copy is current. */
@@ -61,10 +59,36 @@ export interface KeywordOptions {
  */
 export const defaultKeywordOptions: KeywordOptions = { k1: 1.2, b: 0.75 };
 
+/**
+ * One round trip: the query's lexemes (read from the tsvector's text), its phrases and exclusions, and
+ * the workspace's size and generations. Document frequencies are looked up only when SQL ranks
+ * (`keywordCandidates`); an in-memory copy has its own.
+ */
 export async function parseKeywordQuery(db: Database, language: string, workspaceId: string, text: string): Promise<KeywordQuery> {
   const parsed = parseQuerySyntax(text);
+  const phrases = JSON.stringify(parsed.phrases);
+  const excluded = JSON.stringify(parsed.excluded);
+  // Phrase and exclusion lists are usually empty: their subqueries are left out then.
+  const phraseColumns =
+    parsed.phrases.length === 0
+      ? sql`NULL::text AS phrases, '[]'::json AS phrase_lexemes`
+      : sql`(SELECT string_agg('(' || q::text || ')', ' & ')
+               FROM json_array_elements_text(${phrases}::json) AS p, phraseto_tsquery(${language}::regconfig, p) AS q
+               WHERE q::text <> '') AS phrases,
+            (SELECT json_agg(CASE WHEN numnode(q) = 1 THEN (SELECT u.lexeme FROM unnest(to_tsvector(${language}::regconfig, p)) AS u LIMIT 1) END)
+               FROM json_array_elements_text(${phrases}::json) AS p, phraseto_tsquery(${language}::regconfig, p) AS q
+               WHERE q::text <> '') AS phrase_lexemes`;
+  const excludedColumns =
+    parsed.excluded.length === 0
+      ? sql`NULL::text AS excluded, '[]'::json AS excluded_lexemes`
+      : sql`(SELECT string_agg('!(' || q::text || ')', ' & ')
+               FROM json_array_elements_text(${excluded}::json) AS w, plainto_tsquery(${language}::regconfig, w) AS q
+               WHERE q::text <> '') AS excluded,
+            (SELECT json_agg(CASE WHEN numnode(q) = 1 THEN (SELECT u.lexeme FROM unnest(to_tsvector(${language}::regconfig, w)) AS u LIMIT 1) END)
+               FROM json_array_elements_text(${excluded}::json) AS w, plainto_tsquery(${language}::regconfig, w) AS q
+               WHERE q::text <> '') AS excluded_lexemes`;
   const [row] = await queryRows<{
-    terms: KeywordTerm[] | string | null;
+    bag: string;
     n: number | string | null;
     total: number | string | null;
     phrases: string | null;
@@ -76,60 +100,41 @@ export async function parseKeywordQuery(db: Database, language: string, workspac
     document_generation: number | string | null;
   }>(
     db,
-    sql`WITH bag AS (
-          SELECT u.lexeme AS term, greatest(coalesce(array_length(u.positions, 1), 0), 1) AS qtf
-          FROM unnest(to_tsvector(${language}::regconfig, ${parsed.bag})) AS u)
-        SELECT
-          (SELECT json_agg(json_build_object('term', b.term, 'qtf', b.qtf, 'df', coalesce(t.df, 0)) ORDER BY b.term)
-             FROM bag b LEFT JOIN search_terms t ON t.workspace_id = ${workspaceId}::uuid AND t.term = b.term) AS terms,
-          s.passages AS n, s.lexemes AS total,
-          (SELECT string_agg('(' || q::text || ')', ' & ')
-             FROM json_array_elements_text(${JSON.stringify(parsed.phrases)}::json) AS p,
-                  phraseto_tsquery(${language}::regconfig, p) AS q
-             WHERE q::text <> '') AS phrases,
-          (SELECT string_agg('!(' || q::text || ')', ' & ')
-             FROM json_array_elements_text(${JSON.stringify(parsed.excluded)}::json) AS w,
-                  plainto_tsquery(${language}::regconfig, w) AS q
-             WHERE q::text <> '') AS excluded,
-          (SELECT json_agg(CASE WHEN numnode(q) = 1 THEN (SELECT u.lexeme FROM unnest(to_tsvector(${language}::regconfig, p)) AS u LIMIT 1) END)
-             FROM json_array_elements_text(${JSON.stringify(parsed.phrases)}::json) AS p,
-                  phraseto_tsquery(${language}::regconfig, p) AS q
-             WHERE q::text <> '') AS phrase_lexemes,
-          (SELECT json_agg(CASE WHEN numnode(q) = 1 THEN (SELECT u.lexeme FROM unnest(to_tsvector(${language}::regconfig, w)) AS u LIMIT 1) END)
-             FROM json_array_elements_text(${JSON.stringify(parsed.excluded)}::json) AS w,
-                  plainto_tsquery(${language}::regconfig, w) AS q
-             WHERE q::text <> '') AS excluded_lexemes,
-          s.generation, s.vector_generation, s.document_generation
+    sql`SELECT to_tsvector(${language}::regconfig, ${parsed.bag})::text AS bag, ${phraseColumns}, ${excludedColumns},
+          s.passages AS n, s.lexemes AS total, s.generation, s.vector_generation, s.document_generation
         FROM (SELECT 1) AS one LEFT JOIN search_stats s ON s.workspace_id = ${workspaceId}::uuid`,
   );
-  const rawTerms = typeof row?.terms === 'string' ? (JSON.parse(row.terms) as KeywordTerm[]) : (row?.terms ?? []);
-  const terms = rawTerms.map((t) => ({ term: t.term, qtf: Number(t.qtf), df: Number(t.df) }));
+  const terms: KeywordTerm[] = [];
+  forEachLexeme(row?.bag ?? '', (term, occurrences) => terms.push({ term, qtf: Math.max(occurrences, 1) }));
   const passageCount = Number(row?.n ?? 0);
-  const any = terms.map((t) => quoteLexeme(t.term)).join(' | ');
-  const matchable = terms.filter((t) => t.df > 0).map((t) => quoteLexeme(t.term));
-  const matchOf = (phrases: boolean) =>
-    matchable.length === 0 || passageCount === 0
-      ? ''
-      : [`(${matchable.join(' | ')})`, ...(phrases && row?.phrases ? [row.phrases] : []), ...(row?.excluded ? [row.excluded] : [])].join(' & ');
-  const match = matchOf(true);
-  const relaxed = matchOf(false);
   const lexemes = (value: Array<string | null> | string | null | undefined): Array<string | null> =>
     typeof value === 'string' ? (JSON.parse(value) as Array<string | null>) : (value ?? []);
   const required = lexemes(row?.phrase_lexemes);
-  const excluded = lexemes(row?.excluded_lexemes);
+  const excludedLexemes = lexemes(row?.excluded_lexemes);
   const single = (list: Array<string | null>): list is string[] => list.every((l) => l !== null);
   return {
-    relaxed,
     terms,
+    passageCount,
+    averageLength: passageCount > 0 ? Number(row?.total ?? 0) / passageCount : 0,
+    phrases: row?.phrases ?? null,
+    excluded: row?.excluded ?? null,
+    any: terms.map((t) => quoteLexeme(t.term)).join(' | '),
     generation: numberOrNull(row?.generation),
     vectorGeneration: numberOrNull(row?.vector_generation),
     documentGeneration: numberOrNull(row?.document_generation),
-    ...(single(required) && single(excluded) ? { lexemeConstraints: { required, excluded } } : {}),
-    passageCount,
-    averageLength: passageCount > 0 ? Number(row?.total ?? 0) / passageCount : 0,
-    match,
-    any,
+    ...(single(required) && single(excludedLexemes) ? { lexemeConstraints: { required, excluded: excludedLexemes } } : {}),
   };
+}
+
+/** How many of the workspace's passages hold each term (`search_terms`); absent terms are left out. */
+export async function documentFrequencies(db: Database, workspaceId: string, terms: string[]): Promise<Map<string, number>> {
+  if (terms.length === 0) return new Map();
+  const rows = await queryRows<{ term: string; df: number | string }>(
+    db,
+    sql`SELECT term, df FROM search_terms
+        WHERE workspace_id = ${workspaceId}::uuid AND term IN (SELECT json_array_elements_text(${JSON.stringify(terms)}::json))`,
+  );
+  return new Map(rows.map((r) => [r.term, Number(r.df)]));
 }
 
 const numberOrNull = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
@@ -152,18 +157,22 @@ export async function keywordCandidates(
   depth: number,
   options: KeywordOptions = defaultKeywordOptions,
 ): Promise<Candidate[]> {
-  if (query.match === '') return [];
+  if (query.terms.length === 0 || query.passageCount === 0) return [];
+  const df = await documentFrequencies(db, workspaceId, query.terms.map((t) => t.term));
   const weights = query.terms
-    .filter((t) => t.df > 0)
-    .map((t) => ({ term: t.term, w: bm25Idf(query.passageCount, t.df) * t.qtf }));
+    .filter((t) => (df.get(t.term) ?? 0) > 0)
+    .map((t) => ({ term: t.term, w: bm25Idf(query.passageCount, df.get(t.term)!) * t.qtf }));
+  if (weights.length === 0) return [];
+  const any = `(${weights.map((t) => quoteLexeme(t.term)).join(' | ')})`;
+  const matchOf = (phrases: boolean) => [any, ...(phrases && query.phrases ? [query.phrases] : []), ...(query.excluded ? [query.excluded] : [])].join(' & ');
   const k1 = Math.max(0, options.k1);
   const b = Math.min(1, Math.max(0, options.b));
   const avgdl = Math.max(1, query.averageLength);
   const where = documentConditions(workspaceId, filters);
   const rank = (match: string) => bm25(db, workspaceId, where, match, weights, { k1, b, avgdl }, depth);
-  const strict = await rank(query.match);
+  const strict = await rank(matchOf(true));
   // Quoted words no passage holds as written: rank the words rather than return nothing (exclusions still hold).
-  return strict.length === 0 && query.relaxed !== query.match ? rank(query.relaxed) : strict;
+  return strict.length === 0 && query.phrases ? rank(matchOf(false)) : strict;
 }
 
 async function bm25(
