@@ -3,15 +3,18 @@
  * held open for 3 s queues every other statement on the embedded database, a `SELECT 1` ping
  * included, yet each probe answers at once from the last sample. The ping that waited behind the
  * transaction shows up afterwards with its real latency, which proves the database was busy.
+ * And with 30 clients searching back to back, probes still answer: PGlite runs on the HTTP thread,
+ * and its calls, chained through promises alone, kept every request out for seconds (1.3–8.6 s
+ * measured before the gate yielded to the event loop between calls).
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { startTestApp, TestClient, type TestApp } from '../../../test/support/app.js';
 
-describe('health while the database is busy', { timeout: 60_000 }, () => {
+describe('health while the database is busy', { timeout: 120_000 }, () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ env: { ADMIN_EMAIL: 'ada@example.com' } });
   });
   afterAll(() => app?.dispose());
 
@@ -42,13 +45,53 @@ describe('health while the database is busy', { timeout: 60_000 }, () => {
     const slowest = Math.max(...probes.map((p) => p.ms));
     expect(slowest, JSON.stringify(probes)).toBeLessThan(1_000);
     expect(probes.every((p) => p.status === 200)).toBe(true);
-    // The queued ping finished after the transaction: its latency is the time it waited (≥ 1 s).
-    let waited: number | undefined;
-    for (let i = 0; i < 40 && waited === undefined; i++) {
+    // The queued ping finished after the transaction: its latency is the time it waited (≥ 1 s). It may
+    // already have been reported (and replaced) during the probes on a slow machine, or may come next.
+    let waited = Math.max(...probes.map((p) => p.database.latencyMs ?? 0));
+    for (let i = 0; i < 40 && waited < 1_000; i++) {
       const body = (await (await fetch(`${app.url}/api/health`)).json()) as { checks: { database: { latencyMs?: number } } };
-      if ((body.checks.database.latencyMs ?? 0) >= 1_000) waited = body.checks.database.latencyMs;
-      else await new Promise((r) => setTimeout(r, 50));
+      waited = Math.max(waited, body.checks.database.latencyMs ?? 0);
+      if (waited < 1_000) await new Promise((r) => setTimeout(r, 50));
     }
     expect(waited, 'a ping waited behind the transaction').toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('answers within 1 s while 30 clients search back to back (PGlite yields to HTTP between calls)', async () => {
+    const owner = new TestClient(app);
+    await owner.signUp('ada@example.com');
+    const ws = ((await owner.json('GET', '/api/me', undefined, 200)) as { workspaces: Array<{ id: string }> }).workspaces[0]!.id;
+    const form = new FormData();
+    const text = Array.from({ length: 400 }, (_, i) => `Paragraph ${i} about the lighthouse keeper, the harbour ledger and the turbine audit.`).join('\n\n');
+    form.append('file', new Blob([text]), 'notes.md');
+    const { id } = (await (await owner.request('POST', `/api/workspaces/${ws}/documents`, form)).json()) as { id: string };
+    for (let i = 0; i < 200; i++) {
+      const doc = (await owner.json('GET', `/api/workspaces/${ws}/documents/${id}`, undefined, 200)) as { status: string };
+      if (doc.status === 'ready' || doc.status === 'indexed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    let stop = false;
+    const words = ['lighthouse', 'harbour ledger', 'turbine', 'keeper audit', 'paragraph'];
+    // Bounded: 30 clients × at most 40 searches each.
+    const busy = Array.from({ length: 30 }, async (_, c) => {
+      for (let n = 0; n < 40 && !stop; n++) {
+        const res = await owner.request('GET', `/api/workspaces/${ws}/search?q=${encodeURIComponent(words[(c + n) % words.length]!)}&mode=keyword`);
+        await res.arrayBuffer();
+      }
+    });
+    const times: number[] = [];
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 15; i++) {
+        const started = performance.now();
+        const res = await fetch(`${app.url}/api/health`, { signal: AbortSignal.timeout(60_000) });
+        await res.arrayBuffer();
+        times.push(performance.now() - started);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      stop = true;
+      await Promise.all(busy);
+    }
+    expect(Math.max(...times), JSON.stringify(times.map(Math.round))).toBeLessThan(1_000);
   });
 });

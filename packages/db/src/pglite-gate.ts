@@ -230,9 +230,15 @@ export class PgliteGate {
     }
   }
 
-  /** One call at a time (as PGlite itself does), so nothing queued reaches an instance that just failed. */
+  /**
+   * One call at a time (as PGlite itself does), so nothing queued reaches an instance that just failed.
+   * Each call first yields to the event loop (setImmediate runs after pending I/O): PGlite runs on this
+   * thread, and a queue of calls chained through promises alone would never let an HTTP request in —
+   * under 30 concurrent searches a health probe waited 12 s. With the yield it waits one call at most.
+   */
   private run<T>(call: (client: PGlite) => Promise<T>, read = false): Promise<T> {
     const result = this.tail.then(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.retired) this.fail();
       if (!read) this.checkFloor();
       const instance = this.current;
@@ -265,6 +271,8 @@ export class PgliteGate {
                 if (typeof value !== 'function') return value;
                 if (prop !== 'query' && prop !== 'exec' && prop !== 'sql') return (value as Method).bind(target);
                 return async (...args: unknown[]) => {
+                  // A long transaction (an ingest batch) lets HTTP in between its statements too.
+                  await new Promise<void>((resolve) => setImmediate(resolve));
                   if (this.retired) return abandon(new DatabaseDiskFullError(this.retired.reason));
                   try {
                     // Below the floor mid-transaction: fail the statement; PGlite rolls back (no WAL needed).
