@@ -19,7 +19,7 @@ export const IdempotencyHeaders = z.object({
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional()
     .openapi({
-      param: { name: 'Idempotency-Key', in: 'header' },
+      param: { name: 'idempotency-key', in: 'header' },
       description: 'A client-chosen unique key: repeating the request with it returns the first response and creates nothing new (kept for 24 hours).',
     }),
 });
