@@ -15,9 +15,11 @@
  *   copy of the documents' status, type and date at `document_generation`.
  *
  * When a copy is stale or missing the caller ranks in SQL as before, and a
- * rebuild starts in the background — at most one at a time per process, and
- * with a growing pause after a rebuild the data outran (a bulk load), so
- * rebuilding never competes with an ingest for long.
+ * rebuild starts in the background — at most one at a time per process; with
+ * a growing pause after a rebuild the data outran (a bulk load); and never
+ * sooner after the last one than `costFactor` times its duration, so reading
+ * copies takes a bounded share of the database's time however often a trickle
+ * of uploads invalidates them.
  */
 import { sql } from 'drizzle-orm';
 import { queryRows, vectorExpr, type Database, type VectorSpaceRef } from '@quarry/db';
@@ -36,6 +38,8 @@ export interface ResidentOptions {
   /** Pause before retrying after a build the data outran; doubles up to `maxRetryMs`. */
   retryMs: number;
   maxRetryMs: number;
+  /** After a build of a copy that took t ms, the next build of it waits at least costFactor × t. */
+  costFactor: number;
 }
 
 export const defaultResidentOptions: ResidentOptions = {
@@ -45,6 +49,7 @@ export const defaultResidentOptions: ResidentOptions = {
   batchSize: 2_000,
   retryMs: 1_000,
   maxRetryMs: 60_000,
+  costFactor: 10,
 };
 
 interface Slot<T> {
@@ -71,7 +76,7 @@ export interface ResidentIndexes {
   /** Resolves when no build is running (tests and benchmarks). */
   idle(): Promise<void>;
   /** What is held, for health and benchmarks. */
-  stats(): { keywordCopies: number; passages: number; vectorCopies: number; vectors: number; builds: number; abandoned: number; hits: number; misses: number };
+  stats(): { keywordCopies: number; passages: number; vectorCopies: number; vectors: number; builds: number; abandoned: number; hits: number; misses: number; lastBuildMs: number };
 }
 
 export function createResidentIndexes(db: Database, options: ResidentOptions = defaultResidentOptions): ResidentIndexes {
@@ -84,6 +89,7 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
   let abandoned = 0;
   let hits = 0;
   let misses = 0;
+  let lastBuildMs = 0;
 
   const slotOf = <T>(slots: Map<string, Slot<T>>, key: string): Slot<T> => {
     let slot = slots.get(key);
@@ -116,11 +122,14 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     if (slot.building || busy || now < slot.notBefore || slot.tooLargeAt === generation) return;
     slot.building = true;
     busy = true;
+    const started = Date.now();
     running = build()
       .then(
         (outcome) => {
           if (outcome === 'built') {
             builds++;
+            lastBuildMs = Date.now() - started;
+            slot.notBefore = Date.now() + options.costFactor * lastBuildMs;
             slot.pause = options.retryMs;
           } else if (outcome === 'moved') {
             abandoned++;
@@ -285,6 +294,7 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
         abandoned,
         hits,
         misses,
+        lastBuildMs,
       };
     },
   };
