@@ -4,12 +4,11 @@
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { Redirect, Route, Switch, useLocation } from 'wouter';
-import { ApiError, api } from './api/client.js';
-import { ErrorText, Spinner } from './components/common.js';
+import { Route, Switch, useLocation, useSearch } from 'wouter';
+import { ErrorText, Navigate, Spinner } from './components/common.js';
 import { AccountScreen } from './screens/account.js';
 import { AdminScreen } from './screens/admin.js';
-import { AuthScreen, SignedInInvitation, authStatusQuery } from './screens/auth.js';
+import { AuthScreen, SignedInInvitation, authStatusQuery, meQuery } from './screens/auth.js';
 import { Layout } from './screens/layout.js';
 import { NewWorkspaceScreen, NotFoundScreen, WorkspaceRoutes } from './screens/workspace.js';
 
@@ -19,22 +18,19 @@ export function useMe() {
   useEffect(() => {
     void queryClient.prefetchQuery(authStatusQuery);
   }, [queryClient]);
-  return useQuery({
-    queryKey: ['me'],
-    queryFn: async () => {
-      try {
-        return await api.me();
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) return null;
-        throw error;
-      }
-    },
-  });
+  return useQuery(meQuery);
+}
+
+/** Where to go after signing in: a same-site path only (never `//host` or a full URL). */
+function nextPath(search: string): string {
+  const next = new URLSearchParams(search).get('next');
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
 export function App() {
   const me = useMe();
   const [location] = useLocation();
+  const search = useSearch();
 
   if (me.isPending) return <Spinner label="Loading Quarry…" />;
   if (me.isError)
@@ -51,8 +47,10 @@ export function App() {
   if (!me.data) {
     const publicPaths = ['/sign-in', '/sign-up', '/signup', '/setup'];
     if (!publicPaths.includes(location) && !location.startsWith('/invite/')) {
-      const next = location !== '/' ? `?next=${encodeURIComponent(location)}` : '';
-      return <Redirect to={`/sign-in${next}`} replace />;
+      // The query string goes along: a deep link to a search keeps its ?q= across sign-in.
+      const target = search ? `${location}?${search}` : location;
+      const next = location !== '/' ? `?next=${encodeURIComponent(target)}` : '';
+      return <Navigate to={`/sign-in${next}`} />;
     }
     return <AuthScreen />;
   }
@@ -62,12 +60,12 @@ export function App() {
   return (
     <Layout me={me.data}>
       <Switch>
-        <Route path="/">{first ? <Redirect to={`/w/${first.id}`} replace /> : <NewWorkspaceScreen firstOne />}</Route>
+        <Route path="/">{first ? <Navigate to={`/w/${first.id}`} /> : <NewWorkspaceScreen firstOne />}</Route>
         <Route path="/sign-in">
-          <Redirect to={new URLSearchParams(window.location.search).get('next') ?? '/'} replace />
+          <Navigate to={nextPath(search)} />
         </Route>
         <Route path="/setup">
-          <Redirect to="/" replace />
+          <Navigate to="/" />
         </Route>
         <Route path="/sign-up">
           <SignedInInvitation me={me.data} />

@@ -109,7 +109,8 @@ function fitsOne(doc: OpenApiDoc, expected: Shape, s: JsonSchema, at: string, pr
       if (s.type !== 'string')
         problems.push(`${at}: UI expects one of ${expected.values.join('|')}, server has ${String(s.type)}`);
       else if (values) {
-        const unknownToUi = values.filter((v) => !expected.values.includes(String(v)));
+        // A nullable enum lists null among its values; whether null is allowed is checked above.
+        const unknownToUi = values.filter((v) => v !== null && !expected.values.includes(String(v)));
         if (unknownToUi.length)
           problems.push(`${at}: the server may send ${unknownToUi.join(', ')}, which the UI does not handle`);
       }

@@ -13,6 +13,7 @@ import {
   type AuthStatus,
   type CreatedInvitation,
   type Invitation,
+  type InvitationLookup,
   type Me,
   type Member,
   type Page,
@@ -23,6 +24,14 @@ import {
   type Workspace,
   type WorkspaceRole,
 } from './contract.js';
+
+export interface NewInvitation {
+  /** Omitted only together with `anyone: true`. */
+  email?: string;
+  anyone?: boolean;
+  workspaceId?: string;
+  role?: WorkspaceRole;
+}
 
 /** An API error: `code` and `message` come from the server's error body. */
 export class ApiError extends Error {
@@ -45,10 +54,44 @@ const fallbackMessages: Record<number, string> = {
   404: 'Not found.',
   409: 'That conflicts with something that already exists.',
   413: 'That is too large.',
+  414: 'That is too long for the server to accept. Shorten it and try again.',
   415: 'That file type is not supported.',
+  431: 'That is too long for the server to accept. Shorten it and try again.',
   429: 'Too many attempts. Wait a moment and try again.',
   503: 'The server is temporarily unavailable.',
 };
+
+const fieldNames: Record<string, string> = {
+  q: 'The search',
+  question: 'The question',
+  name: 'The name',
+  email: 'The e-mail address',
+  password: 'The password',
+  newPassword: 'The new password',
+};
+
+/**
+ * The server names the field and gives the validator's words ("q: Too big:
+ * expected string to have <=2000 characters"): readers get a sentence instead.
+ * Messages the server wrote for people pass through unchanged.
+ */
+export function describeInvalid(message: string): string {
+  const match = /^([\w.]+): (.*)$/s.exec(message);
+  if (!match) return message;
+  const [, path = '', detail = ''] = match;
+  const key = path.split('.').pop() ?? path;
+  const field = fieldNames[key] ?? `The ${key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} field`;
+  const limit = /([<>]=?)\s*(\d+)/.exec(detail);
+  const n = limit ? Number(limit[2]).toLocaleString('en') : '';
+  if (/^Too big/i.test(detail) && /character/.test(detail)) return `${field} is too long: at most ${n} characters.`;
+  if (/^Too small/i.test(detail) && /character/.test(detail))
+    return n === '1' ? `${field} must not be empty.` : `${field} is too short: at least ${n} characters.`;
+  if (/^Too big/i.test(detail)) return `${field} is too large: at most ${n}.`;
+  if (/^Too small/i.test(detail)) return `${field} is too small: at least ${n}.`;
+  if (/^Invalid email/i.test(detail)) return `${field} is not a valid e-mail address.`;
+  if (/^Invalid|expected/i.test(detail)) return `${field} is not valid.`;
+  return `${field} ${detail}`.trimEnd().replace(/([^.])$/, '$1.');
+}
 
 /** Turns any failed response body (ours or better-auth's) into an ApiError. */
 export function toApiError(status: number, body: unknown, requestId?: string): ApiError {
@@ -56,8 +99,10 @@ export function toApiError(status: number, body: unknown, requestId?: string): A
   const inner = (record.error && typeof record.error === 'object' ? record.error : record) as Record<string, unknown>;
   const message =
     typeof inner.message === 'string' && inner.message
-      ? inner.message
-      : (fallbackMessages[status] ?? `Request failed (${status}).`);
+      ? status === 400 && typeof inner.field === 'string'
+        ? describeInvalid(inner.message)
+        : inner.message
+      : (fallbackMessages[status] ?? `The server could not complete the request (error ${status}).`);
   const code = typeof inner.code === 'string' ? inner.code.toLowerCase() : `http_${status}`;
   const rid = typeof inner.requestId === 'string' ? inner.requestId : requestId;
   return new ApiError(status, code, message, rid, record);
@@ -85,7 +130,7 @@ function withQuery(path: string, query?: Query): string {
 export async function request<T>(
   method: string,
   path: string,
-  options: { body?: unknown; query?: Query; signal?: AbortSignal } = {},
+  options: { body?: unknown; query?: Query; signal?: AbortSignal; idempotencyKey?: string } = {},
 ): Promise<T> {
   let res: Response;
   try {
@@ -95,6 +140,7 @@ export async function request<T>(
       headers: {
         accept: 'application/json',
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
       },
       body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
       signal: options.signal,
@@ -147,7 +193,8 @@ export const api = {
   revokeSession: (token: string) => call<unknown>(e.revokeSession, {}, { body: { token } }),
 
   listWorkspaces: () => call<{ items: Workspace[] }>(e.listWorkspaces),
-  createWorkspace: (name: string) => call<Workspace>(e.createWorkspace, {}, { body: { name } }),
+  createWorkspace: (name: string, idempotencyKey?: string) =>
+    call<Workspace>(e.createWorkspace, {}, { body: { name }, idempotencyKey }),
   getWorkspace: (ws: string) => call<Workspace>(e.getWorkspace, { ws }),
   renameWorkspace: (ws: string, name: string) => call<Workspace>(e.renameWorkspace, { ws }, { body: { name } }),
   deleteWorkspace: (ws: string) => call<void>(e.deleteWorkspace, { ws }),
@@ -172,7 +219,8 @@ export const api = {
     signal?: AbortSignal,
   ) => call<SearchResult>(e.search, { ws }, { query: { limit: 10, ...q }, signal }),
   listApiKeys: () => call<Page<ApiKey>>(e.listApiKeys),
-  createApiKey: (name: string) => call<CreatedApiKey>(e.createApiKey, {}, { body: { name } }),
+  createApiKey: (name: string, idempotencyKey?: string) =>
+    call<CreatedApiKey>(e.createApiKey, {}, { body: { name }, idempotencyKey }),
   revokeApiKey: (id: string) => call<void>(e.revokeApiKey, { id }),
   getPassage: (ws: string, id: string) => call<Passage>(e.getPassage, { ws, id }),
   askUrl: (ws: string) => pathOf(e.ask.path, { ws }),
@@ -181,16 +229,27 @@ export const api = {
   adminUpdateUser: (id: string, body: { role?: string; banned?: boolean }) =>
     call<AdminUser>(e.adminUpdateUser, { id }, { body }),
   adminInvitations: () => call<Page<Invitation>>(e.adminInvitations, {}, { query: { limit: 50 } }),
-  adminCreateInvitation: (body: { email?: string }) => call<CreatedInvitation>(e.adminCreateInvitation, {}, { body }),
+  adminCreateInvitation: (body: NewInvitation, idempotencyKey?: string) =>
+    call<CreatedInvitation>(e.adminCreateInvitation, {}, { body, idempotencyKey }),
+  adminRevokeInvitation: (id: string) => call<void>(e.adminRevokeInvitation, { id }),
+  invitationLookup: (token: string) => call<InvitationLookup>(e.invitationLookup, { token }),
+  adminAuditActions: () => call<{ items: string[] }>(e.adminAuditActions),
   adminAudit: (filters: {
     action?: string;
     actorId?: string;
+    actorEmail?: string;
     since?: string;
     until?: string;
     cursor?: string;
     limit?: number;
   }) => call<Page<AuditEvent>>(e.adminAudit, {}, { query: { limit: 25, ...filters } }),
-  adminAuditExportUrl: (filters: { action?: string; actorId?: string; since?: string; until?: string }) =>
+  adminAuditExportUrl: (filters: {
+    action?: string;
+    actorId?: string;
+    actorEmail?: string;
+    since?: string;
+    until?: string;
+  }) =>
     withQuery(e.adminAuditExport.path, filters),
 };
 

@@ -85,11 +85,25 @@ export const AdminUserShape = obj({
 });
 export const InvitationShape = obj({
   id: str,
+  /** null: anyone with the link (chosen explicitly by the admin). */
   email: nullable(str),
   expiresAt: str,
   usedAt: nullable(str),
+  revokedAt: nullable(str),
+  status: oneOf('open', 'used', 'expired', 'revoked'),
+  workspaceId: nullable(str),
+  workspaceName: nullable(str),
+  role: nullable(WorkspaceRoleShape),
 });
 export const CreatedInvitationShape = obj({ id: str, email: nullable(str), expiresAt: str, url: str });
+/** What the accept page may know before sign-up: who the link is for and what it joins. */
+export const InvitationLookupShape = obj({
+  email: nullable(str),
+  expiresAt: str,
+  workspaceId: nullable(str),
+  workspaceName: nullable(str),
+  role: nullable(WorkspaceRoleShape),
+});
 export const AuditEventShape = obj({
   id: num,
   at: str,
@@ -98,6 +112,8 @@ export const AuditEventShape = obj({
   action: str,
   targetType: nullable(str),
   targetId: nullable(str),
+  /** The target's name today (workspace name, user e-mail, document title …), when it still exists. */
+  targetName: optional(nullable(str)),
   ip: nullable(str),
   userAgent: nullable(str),
   outcome: str,
@@ -206,7 +222,20 @@ export const endpoints = {
     response: CreatedInvitationShape,
     openapi: true,
   }),
+  adminRevokeInvitation: ep({ method: 'DELETE', path: '/api/admin/invitations/{id}', openapi: true }),
+  invitationLookup: ep({
+    method: 'GET',
+    path: '/api/invitations/{token}',
+    response: InvitationLookupShape,
+    openapi: true,
+  }),
   adminAudit: ep({ method: 'GET', path: '/api/admin/audit', response: page(AuditEventShape), openapi: true }),
+  adminAuditActions: ep({
+    method: 'GET',
+    path: '/api/admin/audit/actions',
+    response: obj({ items: arrayOf(str) }),
+    openapi: true,
+  }),
   adminAuditExport: ep({ method: 'GET', path: '/api/admin/audit/export', openapi: true }),
 
   signUp: ep({ method: 'POST', path: '/api/auth/sign-up/email', openapi: false }),
@@ -238,6 +267,7 @@ export type Answer = Infer<typeof AnswerShape>;
 export type AdminUser = Infer<typeof AdminUserShape>;
 export type Invitation = Infer<typeof InvitationShape>;
 export type CreatedInvitation = Infer<typeof CreatedInvitationShape>;
+export type InvitationLookup = Infer<typeof InvitationLookupShape>;
 export type ApiKey = Infer<typeof ApiKeyShape>;
 export type CreatedApiKey = Infer<typeof CreatedApiKeyShape>;
 export type AuditEvent = Infer<typeof AuditEventShape>;

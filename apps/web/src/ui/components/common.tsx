@@ -1,6 +1,26 @@
-/** Small shared pieces: error messages, fields, confirm dialog, page titles. */
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+/** Small shared pieces: error messages, fields, confirm dialog, page titles, navigation. */
+import { useEffect, useId, useLayoutEffect, useRef, type ReactNode } from 'react';
+import { useLocation } from 'wouter';
 import { ApiError } from '../api/client.js';
+
+/**
+ * Navigates (replacing the history entry) whenever it renders a new target.
+ * wouter's <Redirect> navigates only when it mounts, and React reuses the
+ * mounted one when one redirecting route follows another (sign-in → "/" → the
+ * first workspace): the second never fired and the page stayed blank.
+ */
+export function Navigate({ to }: { to: string }) {
+  const [, navigate] = useLocation();
+  useLayoutEffect(() => navigate(to, { replace: true }), [navigate, to]);
+  return null;
+}
+
+/** Sets document.title for screens without a <PageTitle> (the signed-out ones). */
+export function useTitle(title: string) {
+  useEffect(() => {
+    document.title = `${title} · Quarry`;
+  }, [title]);
+}
 
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) return error.message;
@@ -8,15 +28,25 @@ export function errorMessage(error: unknown): string {
   return 'Something went wrong.';
 }
 
-/** An error shown next to what caused it; announced to screen readers. */
+/**
+ * An error shown next to what caused it; announced to screen readers. The
+ * request id is for an operator reading the logs, not for the reader: it sits
+ * on its own details line, outside what is announced.
+ */
 export function ErrorText({ error, id }: { error: unknown; id?: string }) {
   if (!error) return null;
   const requestId = error instanceof ApiError ? error.requestId : undefined;
   return (
-    <p className="error" role="alert" id={id}>
-      {errorMessage(error)}
-      {requestId ? <span className="muted small"> (request {requestId})</span> : null}
-    </p>
+    <>
+      <p className="error" role="alert" id={id}>
+        {errorMessage(error)}
+      </p>
+      {requestId ? (
+        <p className="error-detail muted small">
+          Request ID: <span className="mono">{requestId}</span>
+        </p>
+      ) : null}
+    </>
   );
 }
 

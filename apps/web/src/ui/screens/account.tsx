@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client.js';
+import { useSubmit } from '../api/submit.js';
 import type { Me } from '../api/contract.js';
 import { ConfirmDialog, ErrorText, Field, PageTitle, Spinner, formatDate } from '../components/common.js';
 
@@ -25,21 +26,22 @@ function PasswordForm() {
   const [next, setNext] = useState('');
   const [revokeOthers, setRevokeOthers] = useState(true);
   const queryClient = useQueryClient();
-  const change = useMutation({
-    mutationFn: () =>
-      api.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers }),
-    onSuccess: () => {
-      setCurrent('');
-      setNext('');
-      void queryClient.invalidateQueries({ queryKey: ['sessions'] });
+  const change = useSubmit(
+    () => api.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers }),
+    {
+      onSuccess: () => {
+        setCurrent('');
+        setNext('');
+        void queryClient.invalidateQueries({ queryKey: ['sessions'] });
+      },
     },
-  });
+  );
   return (
     <form
       className="card"
       onSubmit={(e) => {
         e.preventDefault();
-        change.mutate();
+        change.submit();
       }}
     >
       <h2>Change password</h2>
@@ -79,8 +81,8 @@ function PasswordForm() {
           Password changed.
         </p>
       ) : null}
-      <button type="submit" className="primary" disabled={change.isPending}>
-        {change.isPending ? 'Changing…' : 'Change password'}
+      <button type="submit" className="primary" disabled={change.busy}>
+        {change.busy ? 'Changing…' : 'Change password'}
       </button>
     </form>
   );
@@ -144,8 +146,7 @@ function ApiKeys() {
   const [name, setName] = useState('');
   const [created, setCreated] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<{ id: string; name: string } | null>(null);
-  const create = useMutation({
-    mutationFn: () => api.createApiKey(name.trim()),
+  const create = useSubmit((_: void, idempotencyKey) => api.createApiKey(name.trim(), idempotencyKey), {
     onSuccess: async (key) => {
       setName('');
       setCreated(key.key);
@@ -213,7 +214,7 @@ function ApiKeys() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          create.mutate();
+          create.submit();
         }}
       >
         <div className="inline-form">
@@ -229,8 +230,8 @@ function ApiKeys() {
               />
             )}
           </Field>
-          <button type="submit" disabled={create.isPending}>
-            {create.isPending ? 'Creating…' : 'Create key'}
+          <button type="submit" disabled={create.busy}>
+            {create.busy ? 'Creating…' : 'Create key'}
           </button>
         </div>
         <ErrorText error={create.error} />

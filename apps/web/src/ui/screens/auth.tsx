@@ -1,10 +1,35 @@
 /** Signed-out screens: first-run admin setup, sign in, sign up, accept an invitation. */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
-import { Link, Redirect, useLocation, useRoute, useSearch } from 'wouter';
+import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Link, useLocation, useRoute, useSearch } from 'wouter';
 import { ApiError, api } from '../api/client.js';
-import type { Me } from '../api/contract.js';
-import { ErrorText, Field, PageTitle, Spinner } from '../components/common.js';
+import type { InvitationLookup, Me } from '../api/contract.js';
+import { useSubmit } from '../api/submit.js';
+import { ErrorText, Field, Navigate, PageTitle, Spinner, useTitle } from '../components/common.js';
+
+/** The signed-in user and their workspaces; null when signed out. */
+export const meQuery = {
+  queryKey: ['me'],
+  queryFn: async () => {
+    try {
+      return await api.me();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return null;
+      throw error;
+    }
+  },
+};
+
+/**
+ * After signing in or up: learn who is signed in before the screen changes,
+ * then go on. The next screen renders once, with the account and its
+ * workspaces (no sign-in form or "already signed in" flashing in between).
+ */
+async function enter(queryClient: QueryClient, navigate: (to: string, o: { replace: boolean }) => void, to?: string) {
+  await queryClient.fetchQuery({ ...meQuery, staleTime: 0 });
+  if (to) navigate(to, { replace: true });
+  void queryClient.invalidateQueries({ queryKey: ['auth-status'] });
+}
 
 export const authStatusQuery = {
   queryKey: ['auth-status'],
@@ -30,26 +55,22 @@ export function AuthScreen() {
   const [, inviteParams] = useRoute('/invite/:token');
   const status = useAuthStatus();
 
-  useEffect(() => {
-    document.title = 'Sign in · Quarry';
-  }, []);
-
   if (status.isPending) return <Spinner label="Loading…" />;
   const needsSetup = status.data?.needsAdmin ?? false;
   const invite = inviteParams?.token ?? new URLSearchParams(search).get('invite') ?? undefined;
   const signupMode = status.data?.signupMode ?? 'invite';
 
   let body;
-  if (needsSetup && location !== '/setup') body = <Redirect to="/setup" replace />;
+  if (needsSetup && location !== '/setup') body = <Navigate to="/setup" />;
   else if (location === '/setup')
     body = !needsSetup ? (
-      <Redirect to="/sign-in" replace />
+      <Navigate to="/sign-in" />
     ) : status.data?.firstRun === 'shell' ? (
       <ShellSetup />
     ) : (
       <SignUpForm kind="setup" adminEmail={status.data?.firstRun === 'admin-email'} />
     );
-  else if (invite) body = <SignUpForm kind="invite" invitation={invite} />;
+  else if (invite) body = <InvitationSignUp token={invite} />;
   else if (location === '/sign-up' || location === '/signup')
     body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
   else body = <SignInForm signupOpen={signupMode === 'open'} />;
@@ -68,16 +89,18 @@ export function AuthScreen() {
 }
 
 function SignInForm({ signupOpen }: { signupOpen: boolean }) {
+  useTitle('Sign in');
   const queryClient = useQueryClient();
+  const [, navigate] = useLocation();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const signIn = useMutation({
-    mutationFn: () => api.signIn({ email, password }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }),
+  // Staying on /sign-in: the signed-in routes send the user on to ?next= or their first workspace.
+  const signIn = useSubmit(() => api.signIn({ email, password }), {
+    onSuccess: () => enter(queryClient, navigate),
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    signIn.mutate();
+    signIn.submit();
   };
   return (
     <form onSubmit={submit} aria-labelledby="page-heading">
@@ -108,8 +131,8 @@ function SignInForm({ signupOpen }: { signupOpen: boolean }) {
       </Field>
       <ErrorText error={signIn.error} />
       <RetryNotice error={signIn.error} />
-      <button type="submit" className="primary wide" disabled={signIn.isPending}>
-        {signIn.isPending ? 'Signing in…' : 'Sign in'}
+      <button type="submit" className="primary wide" disabled={signIn.busy}>
+        {signIn.busy ? 'Signing in…' : 'Sign in'}
       </button>
       {signupOpen ? (
         <p className="muted center">
@@ -143,6 +166,7 @@ function RetryNotice({ error }: { error: unknown }) {
 
 /** Production without ADMIN_EMAIL: nobody becomes admin by signing up; the operator makes one on the server. */
 function ShellSetup() {
+  useTitle('Set up Quarry');
   return (
     <div>
       <h1 id="page-heading">Set up Quarry</h1>
@@ -164,6 +188,7 @@ function ShellSetup() {
 }
 
 function ClosedSignUp({ mode }: { mode: 'invite' | 'closed' }) {
+  useTitle('Sign up');
   return (
     <div>
       <h1 id="page-heading">Sign up</h1>
@@ -179,35 +204,64 @@ function ClosedSignUp({ mode }: { mode: 'invite' | 'closed' }) {
   );
 }
 
+/** The accept page: who the link is for and what it joins come from the server, before any typing. */
+function InvitationSignUp({ token }: { token: string }) {
+  const lookup = useQuery({ queryKey: ['invitation', token], queryFn: () => api.invitationLookup(token), retry: false });
+  if (lookup.isPending) return <Spinner label="Checking the invitation…" />;
+  if (lookup.isError) return <InvalidInvitation error={lookup.error} />;
+  return <SignUpForm kind="invite" invitation={token} lookup={lookup.data} />;
+}
+
+function InvalidInvitation({ error }: { error: unknown }) {
+  useTitle('Invitation');
+  const gone = error instanceof ApiError && error.status === 404;
+  return (
+    <div>
+      <h1 id="page-heading">This invitation cannot be used</h1>
+      {gone ? (
+        <p>It may have been used already, revoked, or it has expired. Ask an administrator for a new link.</p>
+      ) : (
+        <ErrorText error={error} />
+      )}
+      <p>
+        <Link href="/sign-in">Sign in</Link>
+      </p>
+    </div>
+  );
+}
+
+const article = (role: string) => (role === 'editor' || role === 'owner' ? `an ${role}` : `a ${role}`);
+
 function SignUpForm({
   kind,
   invitation,
+  lookup,
   adminEmail,
 }: {
   kind: 'setup' | 'open' | 'invite';
   invitation?: string;
+  lookup?: InvitationLookup;
   adminEmail?: boolean;
 }) {
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
+  // An invitation for one address fills it in, and it cannot be changed (the server would refuse another).
+  const boundEmail = lookup?.email ?? undefined;
+  const [email, setEmail] = useState(boundEmail ?? '');
   const [password, setPassword] = useState('');
   const [, navigate] = useLocation();
-  const signUp = useMutation({
-    mutationFn: () => api.signUp({ name, email, password, ...(invitation ? { inviteToken: invitation } : {}) }),
-    onSuccess: async () => {
-      navigate('/', { replace: true });
-      await queryClient.invalidateQueries({ queryKey: ['auth-status'] });
-      await queryClient.invalidateQueries({ queryKey: ['me'] });
-    },
-  });
+  const signUp = useSubmit(
+    () => api.signUp({ name, email, password, ...(invitation ? { inviteToken: invitation } : {}) }),
+    { onSuccess: () => enter(queryClient, navigate, lookup?.workspaceId ? `/w/${lookup.workspaceId}` : '/') },
+  );
   const title =
     kind === 'setup' ? 'Set up Quarry' : kind === 'invite' ? 'Accept your invitation' : 'Create your account';
+  useTitle(title);
   return (
     <form
       onSubmit={(e) => {
         e.preventDefault();
-        signUp.mutate();
+        signUp.submit();
       }}
       aria-labelledby="page-heading"
     >
@@ -219,17 +273,25 @@ function SignUpForm({
             : 'No one has signed up yet. The account you create now is the administrator.'}
         </p>
       ) : null}
-      {kind === 'invite' ? <p className="muted">Create your account to join this Quarry.</p> : null}
+      {kind === 'invite' ? (
+        <p className="muted">
+          {lookup?.workspaceName && lookup.role
+            ? `Create your account to join ${lookup.workspaceName} as ${article(lookup.role)}.`
+            : 'Create your account to join this Quarry.'}
+        </p>
+      ) : null}
       <Field label="Name">
         {(id) => <input id={id} autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />}
       </Field>
-      <Field label="Email">
-        {(id) => (
+      <Field label="Email" hint={boundEmail ? 'This invitation is for this address.' : undefined}>
+        {(id, hint) => (
           <input
             id={id}
             type="email"
             autoComplete="email"
             required
+            readOnly={boundEmail !== undefined}
+            aria-describedby={hint}
             value={email}
             onChange={(e) => setEmail(e.target.value)}
           />
@@ -250,8 +312,8 @@ function SignUpForm({
         )}
       </Field>
       <ErrorText error={signUp.error} />
-      <button type="submit" className="primary wide" disabled={signUp.isPending}>
-        {signUp.isPending ? 'Creating account…' : kind === 'setup' ? 'Create administrator account' : 'Create account'}
+      <button type="submit" className="primary wide" disabled={signUp.busy}>
+        {signUp.busy ? 'Creating account…' : kind === 'setup' ? 'Create administrator account' : 'Create account'}
       </button>
       {kind !== 'setup' ? (
         <p className="muted center">

@@ -190,13 +190,21 @@ function Uploader({ ws }: { ws: string }) {
                     {it.state === 'waiting'
                       ? 'Waiting'
                       : it.state === 'uploading'
-                        ? `${Math.round(it.progress * 100)}%`
+                        ? // Every byte is sent; the server is still checking and storing the file.
+                          it.progress >= 1
+                          ? 'Storing…'
+                          : `${Math.round(it.progress * 100)}%`
                         : it.state === 'done'
                           ? 'Uploaded'
                           : 'Failed'}
                   </span>
                 </div>
-                <progress max={1} value={it.progress} aria-label={`Upload progress of ${it.name}`} />
+                {/* No value while the server stores the file: an indeterminate bar, not a stuck 100%. */}
+                <progress
+                  max={1}
+                  value={it.state === 'uploading' && it.progress >= 1 ? undefined : it.progress}
+                  aria-label={`Upload progress of ${it.name}`}
+                />
                 {it.error ? (
                   <p className="error small" role="alert">
                     {it.error}

@@ -71,7 +71,7 @@ export function Layout({ me, children }: { me: Me; children: ReactNode }) {
           </nav>
         </div>
         {inWorkspace ? (
-          <nav className="section-nav" aria-label="Workspace">
+          <nav className="section-nav" aria-label="Workspace sections">
             {navItem(`/w/${ws}`, 'Documents', section === '' || section.startsWith('/documents'))}
             {navItem(`/w/${ws}/search`, 'Search', section.startsWith('/search'))}
             {navItem(`/w/${ws}/ask`, 'Ask', section.startsWith('/ask'))}

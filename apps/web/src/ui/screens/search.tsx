@@ -13,6 +13,9 @@ import type { PassageLinkState } from './document.js';
 import { useDocuments } from './documents.js';
 import type { WorkspaceContext } from './workspace.js';
 
+/** The server's limit on a query (longer ones are refused with 400; far longer ones never fit in a URL). */
+export const MAX_QUERY = 2000;
+
 const modes: { value: SearchMode; label: string; hint: string }[] = [
   { value: 'hybrid', label: 'Hybrid', hint: 'Words and meaning combined' },
   { value: 'keyword', label: 'Keyword', hint: 'Exact words' },
@@ -30,21 +33,25 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
   const q = params.get('q') ?? '';
   const mode = (params.get('mode') as SearchMode | null) ?? 'hybrid';
   const documentId = params.get('doc') ?? '';
-  const [draft, setDraft] = useState(q);
+  const tooLong = q.length > MAX_QUERY;
+  const [draft, setDraft] = useState(q.slice(0, MAX_QUERY));
+  // Back and Forward change the URL's query: the box follows it.
+  useEffect(() => setDraft(q.slice(0, MAX_QUERY)), [q]);
   const documents = useDocuments(ctx.ws);
 
+  // Each search is a history entry of its own, so Back returns to the previous one.
   const set = (patch: Record<string, string>) => {
     const next = new URLSearchParams(params);
     for (const [k, v] of Object.entries(patch)) {
       if (v) next.set(k, v);
       else next.delete(k);
     }
-    setParams(next, { replace: true });
+    if (next.toString() !== params.toString()) setParams(next);
   };
 
   const results = useInfiniteQuery({
     queryKey: ['search', ctx.ws, q, mode, documentId],
-    enabled: q.trim().length > 0,
+    enabled: q.trim().length > 0 && !tooLong,
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) =>
       api.search(ctx.ws, { q, mode, documentId: documentId || undefined, cursor: pageParam }, signal),
@@ -84,10 +91,10 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
             id="search-q"
             type="search"
             placeholder="Search every passage…"
-            aria-describedby="search-syntax"
-            maxLength={2000}
+            aria-describedby="search-syntax search-length"
+            maxLength={MAX_QUERY}
             value={draft}
-            onChange={(e) => setDraft(e.target.value)}
+            onChange={(e) => setDraft(e.target.value.slice(0, MAX_QUERY))}
           />
           <button type="submit" className="primary">
             Search
@@ -121,6 +128,9 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
             </select>
           </div>
         </div>
+        <p id="search-length" className={draft.length >= MAX_QUERY * 0.9 ? 'hint' : 'visually-hidden'}>
+          {draft.length.toLocaleString('en')} of {MAX_QUERY.toLocaleString('en')} characters
+        </p>
         <details className="search-help small">
           <summary id="search-syntax">Search tips</summary>
           <ul>
@@ -136,6 +146,12 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
         </details>
       </form>
 
+      {tooLong ? (
+        <p className="error" role="alert">
+          Searches are limited to {MAX_QUERY.toLocaleString('en')} characters; this one has{' '}
+          {q.length.toLocaleString('en')}. Shorten it and search again.
+        </p>
+      ) : null}
       {results.isFetching && !results.isFetchingNextPage ? <Spinner label="Searching…" /> : null}
       <ErrorText error={results.error} />
       {first && !results.isFetching ? (

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { api } from '../api/client.js';
+import { useSubmit } from '../api/submit.js';
 import type { Member, WorkspaceRole } from '../api/contract.js';
 import { ConfirmDialog, ErrorText, Field, PageTitle, Spinner } from '../components/common.js';
 import type { WorkspaceContext } from './workspace.js';
@@ -35,8 +36,7 @@ export function SettingsScreen({ ctx }: { ctx: WorkspaceContext }) {
 function RenameForm({ ctx }: { ctx: WorkspaceContext }) {
   const queryClient = useQueryClient();
   const [name, setName] = useState(ctx.name);
-  const rename = useMutation({
-    mutationFn: () => api.renameWorkspace(ctx.ws, name.trim()),
+  const rename = useSubmit(() => api.renameWorkspace(ctx.ws, name.trim()), {
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ['workspace', ctx.ws] });
       await queryClient.invalidateQueries({ queryKey: ['me'] });
@@ -47,7 +47,7 @@ function RenameForm({ ctx }: { ctx: WorkspaceContext }) {
       className="card"
       onSubmit={(e) => {
         e.preventDefault();
-        rename.mutate();
+        rename.submit();
       }}
     >
       <h2>Name</h2>
@@ -55,8 +55,8 @@ function RenameForm({ ctx }: { ctx: WorkspaceContext }) {
         <Field label="Workspace name">
           {(id) => <input id={id} required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
-        <button type="submit" disabled={rename.isPending || !name.trim() || name.trim() === ctx.name}>
-          {rename.isPending ? 'Saving…' : 'Rename'}
+        <button type="submit" disabled={rename.busy || !name.trim() || name.trim() === ctx.name}>
+          {rename.busy ? 'Saving…' : 'Rename'}
         </button>
       </div>
       <ErrorText error={rename.error} />
@@ -78,8 +78,7 @@ function Members({ ctx }: { ctx: WorkspaceContext }) {
   const [role, setRole] = useState<WorkspaceRole>('viewer');
   const [rowError, setRowError] = useState<{ userId: string; error: unknown } | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
-  const add = useMutation({
-    mutationFn: () => api.addMember(ctx.ws, email.trim(), role),
+  const add = useSubmit(() => api.addMember(ctx.ws, email.trim(), role), {
     onSuccess: async () => {
       setEmail('');
       await refresh();
@@ -99,6 +98,7 @@ function Members({ ctx }: { ctx: WorkspaceContext }) {
     },
   });
 
+  const soleOwner = (members.data?.items.filter((m) => m.role === 'owner').length ?? 0) === 1;
   return (
     <div className="card">
       <h2>Members</h2>
@@ -121,7 +121,7 @@ function Members({ ctx }: { ctx: WorkspaceContext }) {
                   <select
                     id={`role-${m.userId}`}
                     value={m.role}
-                    disabled={change.isPending}
+                    disabled={change.isPending || (m.role === 'owner' && soleOwner)}
                     onChange={(e) => change.mutate({ userId: m.userId, role: e.target.value as WorkspaceRole })}
                   >
                     {roles.map((r) => (
@@ -130,17 +130,22 @@ function Members({ ctx }: { ctx: WorkspaceContext }) {
                       </option>
                     ))}
                   </select>
-                  <button
-                    type="button"
-                    className="link-button danger-text"
-                    onClick={() => {
-                      remove.reset();
-                      setRemoving(m);
-                    }}
-                    aria-label={`Remove ${m.email}`}
-                  >
-                    Remove
-                  </button>
+                  {m.role === 'owner' && soleOwner ? (
+                    // The server refuses to remove or demote the last owner; say so instead of offering it.
+                    <span className="muted small">Sole owner</span>
+                  ) : (
+                    <button
+                      type="button"
+                      className="link-button danger-text"
+                      onClick={() => {
+                        remove.reset();
+                        setRemoving(m);
+                      }}
+                      aria-label={`Remove ${m.email}`}
+                    >
+                      Remove
+                    </button>
+                  )}
                 </>
               ) : (
                 <span className="badge subtle">{m.role}</span>
@@ -154,7 +159,7 @@ function Members({ ctx }: { ctx: WorkspaceContext }) {
           className="add-member"
           onSubmit={(e) => {
             e.preventDefault();
-            add.mutate();
+            add.submit();
           }}
         >
           <h3>Add a member</h3>
@@ -176,8 +181,8 @@ function Members({ ctx }: { ctx: WorkspaceContext }) {
                 </select>
               )}
             </Field>
-            <button type="submit" className="primary" disabled={add.isPending}>
-              {add.isPending ? 'Adding…' : 'Add member'}
+            <button type="submit" className="primary" disabled={add.busy}>
+              {add.busy ? 'Adding…' : 'Add member'}
             </button>
           </div>
           <ErrorText error={add.error} />

@@ -1,9 +1,10 @@
 /** A workspace's sections, "new workspace", and the not-found page (also shown to non-members). */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import type { Me, WorkspaceRole } from '../api/contract.js';
+import { useSubmit } from '../api/submit.js';
 import { ErrorText, Field, PageTitle, Spinner } from '../components/common.js';
 import { AskScreen } from './ask.js';
 import { DocumentScreen } from './document.js';
@@ -50,8 +51,7 @@ export function NewWorkspaceScreen({ firstOne = false }: { firstOne?: boolean })
   const queryClient = useQueryClient();
   const [, navigate] = useLocation();
   const [name, setName] = useState('');
-  const create = useMutation({
-    mutationFn: () => api.createWorkspace(name.trim()),
+  const create = useSubmit((_: void, key) => api.createWorkspace(name.trim(), key), {
     onSuccess: async (workspace) => {
       await queryClient.invalidateQueries({ queryKey: ['me'] });
       navigate(`/w/${workspace.id}`);
@@ -65,15 +65,15 @@ export function NewWorkspaceScreen({ firstOne = false }: { firstOne?: boolean })
         className="card"
         onSubmit={(e) => {
           e.preventDefault();
-          create.mutate();
+          create.submit();
         }}
       >
         <Field label="Workspace name">
           {(id) => <input id={id} required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
         <ErrorText error={create.error} />
-        <button type="submit" className="primary" disabled={create.isPending || !name.trim()}>
-          {create.isPending ? 'Creating…' : 'Create workspace'}
+        <button type="submit" className="primary" disabled={create.busy || !name.trim()}>
+          {create.busy ? 'Creating…' : 'Create workspace'}
         </button>
       </form>
     </section>
