@@ -76,7 +76,7 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono<AppEnv> {
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Quarry API', version, description: 'The HTTP contract of Quarry (see shared/API.md).' },
+    info: { title: 'Quarry API', version, description: 'The HTTP contract of Quarry, generated from the route schemas. Rendered in the repository as docs/api.md (kept in step by a test).' },
   });
 
   app.all('/api/*', (c) => c.json(errorBody(c, 'not_found', `No API route matches ${c.req.method} ${c.req.path}.`), 404));
