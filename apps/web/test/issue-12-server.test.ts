@@ -45,6 +45,18 @@ describe('first-run set-up sent twice at once (a real `quarry serve`, its log re
     const failed = a.status === 200 ? b : a;
     // The second finds an admin already there: it is an ordinary sign-up now, which needs an invitation.
     expect((await failed.json()).error).toMatchObject({ code: 'invitation_required', message: expect.any(String) });
+    // A sign-up (with a valid link) for an address that has an account: better-auth's console logger named it.
+    const ada = new TestClient({ url: server.url, origin: server.url });
+    expect((await ada.signIn('ada@example.com', PASSWORD)).status).toBe(200);
+    const invite = await ada.json('POST', '/api/admin/invitations', { anyone: true }, 201);
+    const again = await new TestClient({ url: server.url, origin: server.url }).request('POST', '/api/auth/sign-up/email', {
+      email: 'ada@example.com',
+      password: PASSWORD,
+      name: 'Ada again',
+      inviteToken: invite.token,
+    });
+    expect(again.status).toBeGreaterThanOrEqual(400);
+    expect(again.status).toBeLessThan(500);
     await new Promise((r) => setTimeout(r, 300));
     const log = server.output();
     expect(log).not.toMatch(/\n\s+at /);
