@@ -56,8 +56,9 @@ async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop():
 }
 
 /** Starts `quarry serve` from the build and waits (bounded) until /api/health answers 200. */
-export async function startServer(options: { driver: 'pglite' | 'postgres'; env?: Record<string, string> }): Promise<Server> {
-  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
+export async function startServer(options: { driver: 'pglite' | 'postgres'; env?: Record<string, string>; cli?: string }): Promise<Server> {
+  const cli = options.cli ?? cliPath;
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'quarry-bench-http-'));
   let drop = async () => {};
   let databaseUrl: string | undefined;
@@ -69,7 +70,7 @@ export async function startServer(options: { driver: 'pglite' | 'postgres'; env?
   }
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [cliPath, 'serve'], {
+  const child = spawn(process.execPath, [cli, 'serve'], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',

@@ -7,7 +7,8 @@
  *
  *   npm run bench:http                  print the table (BENCH_SECONDS=5 per measure, BENCH_CONNECTIONS=10)
  *   npm run bench:http -- --write       also write it into docs/benchmarks.md ("HTTP overhead")
- *   BENCH_CLI=path/to/cli.js            measure another build (e.g. a copy of dist from before a change)
+ *   BENCH_CLI=path/to/cli.js            measure another build
+ *   BENCH_BEFORE_CLI=path/to/cli.js     also measure an older build in the same run (before/after columns)
  *   BENCH_DATABASE_URL=postgres://…     also run health and /api/me on PostgreSQL
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -60,18 +61,25 @@ interface Row {
   measure: string;
   quarry: LoadResult;
   bare: LoadResult;
-  note?: string;
+  before?: { quarry: LoadResult; bare: LoadResult };
 }
 
 const fmt = (r: LoadResult) => `${r.reqPerSec.toLocaleString('en')}${r.errors ? ` (${r.errors} errors)` : ''}`;
 const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const ratio = (q: LoadResult, b: LoadResult) => `${(q.reqPerSec / b.reqPerSec).toFixed(2)}×`;
 
-async function measurePair(measure: string, quarry: { url: string; headers?: Record<string, string>; status?: number }, bare: { url: string; status?: number }, note?: string): Promise<Row> {
-  // Bare first, then Quarry, back to back: the machine's load drifts less within a pair than across the run.
-  const b = await hammer(bare.url, { seconds: SECONDS, connections: CONNECTIONS, headers: quarry.headers, expectStatus: bare.status ?? 200 });
-  const q = await hammer(quarry.url, { seconds: SECONDS, connections: CONNECTIONS, headers: quarry.headers, expectStatus: quarry.status ?? 200 });
-  console.log(`${measure}: quarry ${fmt(q)} req/s, bare ${fmt(b)} req/s → ${(q.reqPerSec / b.reqPerSec).toFixed(2)}×`);
-  return { measure, quarry: q, bare: b, note };
+interface Target {
+  quarry: string;
+  bare: string;
+  headers?: Record<string, string>;
+  status?: number;
+}
+
+/** Bare, then Quarry, back to back: the machine's load drifts less within a pair than across the run. */
+async function pair(t: Target): Promise<{ quarry: LoadResult; bare: LoadResult }> {
+  const bare = await hammer(t.bare, { seconds: SECONDS, connections: CONNECTIONS, headers: t.headers, expectStatus: t.status ?? 200 });
+  const quarry = await hammer(t.quarry, { seconds: SECONDS, connections: CONNECTIONS, headers: t.headers, expectStatus: t.status ?? 200 });
+  return { quarry, bare };
 }
 
 function timeCommand(args: string[], runs: number): { ms: number; rssMb?: number } {
@@ -92,80 +100,105 @@ function timeCommand(args: string[], runs: number): { ms: number; rssMb?: number
   return { ms: Math.round(times[Math.floor(runs / 2)]!), rssMb: rss.length ? Math.round(rss[Math.floor(rss.length / 2)]!) : undefined };
 }
 
+/** One build, started, signed in, with a bare server answering the same bytes; `targets` name what to measure. */
+async function prepare(cli: string, driver: 'pglite' | 'postgres', scratch: string, tag: string) {
+  const quarry = await startServer({ driver, cli });
+  const idleRss = rssMb(quarry.pid);
+  const cookie = await signUp(quarry.url);
+  const routes: BareRoute[] = [];
+  const targets = new Map<string, Omit<Target, 'bare'> & { barePath: string }>();
+  const sizes: Record<string, string> = {};
+  const body = async (p: string, headers?: Record<string, string>) => (await fetch(`${quarry.url}${p}`, { headers })).text();
+  routes.push({ path: '/health', status: 200, type: 'application/json', text: await body('/api/health') });
+  targets.set('health', { quarry: `${quarry.url}/api/health`, barePath: '/health' });
+  routes.push({ path: '/me', status: 200, type: 'application/json', text: await body('/api/me', { cookie }) });
+  targets.set('me', { quarry: `${quarry.url}/api/me`, barePath: '/me', headers: { cookie } });
+  if (driver === 'pglite') {
+    routes.push({ path: '/404', status: 404, type: 'application/json', text: await body('/api/nothing') });
+    targets.set('404', { quarry: `${quarry.url}/api/nothing`, barePath: '/404', status: 404 });
+    const html = await body('/');
+    for (const [name, re] of [['css', /href="(\/assets\/[^"]+\.css)"/], ['js', /src="(\/assets\/[^"]+\.js)"/]] as const) {
+      const p = re.exec(html)?.[1];
+      if (!p) continue;
+      // The exact bytes Quarry sends a browser (brotli accepted), for the bare server to send too.
+      const res = await fetch(`${quarry.url}${p}`, { headers: { 'accept-encoding': 'br, gzip' } });
+      const encoding = res.headers.get('content-encoding') ?? undefined;
+      const raw = await res.arrayBuffer();
+      const sent = encoding ? await compressedBytes(`${quarry.url}${p}`, encoding) : Buffer.from(raw);
+      const file = path.join(scratch, `${tag}-${name}`);
+      writeFileSync(file, sent);
+      routes.push({ path: `/${name}`, status: 200, type: res.headers.get('content-type') ?? 'application/octet-stream', file, encoding });
+      targets.set(name, { quarry: `${quarry.url}${p}`, barePath: `/${name}`, headers: { 'accept-encoding': 'br, gzip' } });
+      sizes[name] = `${Math.round(raw.byteLength / 1024)} KB sent as ${Math.round(sent.length / 1024)} KB ${encoding ?? 'identity'}`;
+    }
+  }
+  const bare = await startBare(routes);
+  // Warm both (JIT, first-request paths) before measuring.
+  await hammer(`${quarry.url}/api/health`, { seconds: 1, connections: 4 });
+  await hammer(`${bare.url}/health`, { seconds: 1, connections: 4 });
+  const target = (name: string): Target | undefined => {
+    const t = targets.get(name);
+    return t && { quarry: t.quarry, bare: `${bare.url}${t.barePath}`, headers: t.headers, status: t.status };
+  };
+  return {
+    target,
+    sizes,
+    summary: () => `start-up to healthy ${quarry.startMs} ms; RSS idle after start ${idleRss ?? '?'} MB, after the runs ${rssMb(quarry.pid) ?? '?'} MB`,
+    stop: async () => {
+      bare.stop();
+      await quarry.stop();
+    },
+  };
+}
+
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+/** Each measure on the build before (when given) and then this one, back to back. */
+async function measure(rows: Row[], label: (sizes: Record<string, string>) => string, name: string, now: Prepared, before?: Prepared) {
+  const t = now.target(name);
+  if (!t) return;
+  const b = before?.target(name);
+  const was = b ? await pair(b) : undefined;
+  const is = await pair(t);
+  const row: Row = { measure: label(now.sizes), ...is, before: was };
+  console.log(`${row.measure}: ${fmt(is.quarry)} req/s vs bare ${fmt(is.bare)} → ${ratio(is.quarry, is.bare)}${was ? ` (before: ${fmt(was.quarry)} vs ${fmt(was.bare)} → ${ratio(was.quarry, was.bare)})` : ''}`);
+  rows.push(row);
+}
+
 async function run() {
   const rows: Row[] = [];
   const extra: string[] = [];
   const scratch = mkdtempSync(path.join(tmpdir(), 'quarry-bench-bare-'));
+  const beforeCli = process.env.BENCH_BEFORE_CLI ? path.resolve(repoRoot, process.env.BENCH_BEFORE_CLI) : undefined;
 
-  const help = timeCommand([cliPath, 'help'], 5);
   const bareNode = timeCommand(['-e', '0'], 5);
-  console.log(`cli.js help: ${help.ms} ms, ${help.rssMb ?? '?'} MB; node -e 0: ${bareNode.ms} ms, ${bareNode.rssMb ?? '?'} MB`);
+  const help = timeCommand([cliPath, 'help'], 5);
+  const helpBefore = beforeCli ? timeCommand([beforeCli, 'help'], 5) : undefined;
+  const helpLine = (h: { ms: number; rssMb?: number }) => `${h.ms} ms, ${h.rssMb ?? '?'} MB peak RSS`;
+  console.log(`cli.js help: ${helpLine(help)}${helpBefore ? ` (before: ${helpLine(helpBefore)})` : ''}; node -e 0: ${helpLine(bareNode)}`);
 
-  const quarry = await startServer({ driver: 'pglite' });
+  const before = beforeCli ? await prepare(beforeCli, 'pglite', scratch, 'before') : undefined;
+  const now = await prepare(cliPath, 'pglite', scratch, 'now');
   try {
-    const idleRss = rssMb(quarry.pid);
-    const cookie = await signUp(quarry.url);
-    const html = await (await fetch(`${quarry.url}/`)).text();
-    const css = /href="(\/assets\/[^"]+\.css)"/.exec(html)?.[1];
-    const js = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
-    const sizes: Record<string, string> = {};
-    const routes: BareRoute[] = [];
-    for (const [name, p] of [['css', css], ['js', js]] as const) {
-      if (!p) continue;
-      // The exact bytes Quarry sends a browser, for the bare server to send too.
-      const res = await fetch(`${quarry.url}${p}`, { headers: { 'accept-encoding': 'br, gzip' } });
-      const encoding = res.headers.get('content-encoding') ?? undefined;
-      const raw = await (await fetch(`${quarry.url}${p}`)).arrayBuffer();
-      const sent = encoding ? await compressedBytes(`${quarry.url}${p}`, encoding) : Buffer.from(raw);
-      const file = path.join(scratch, name);
-      writeFileSync(file, sent);
-      routes.push({ path: `/${name}`, status: 200, type: res.headers.get('content-type') ?? 'application/octet-stream', file, encoding });
-      sizes[name] = `${Math.round(raw.byteLength / 1024)} KB → ${Math.round(sent.length / 1024)} KB ${encoding ?? 'identity'}`;
-    }
-    const healthBody = await (await fetch(`${quarry.url}/api/health`)).text();
-    const notFoundBody = await (await fetch(`${quarry.url}/api/nothing`)).text();
-    const meBody = await (await fetch(`${quarry.url}/api/me`, { headers: { cookie } })).text();
-    routes.push({ path: '/health', status: 200, type: 'application/json', text: healthBody });
-    routes.push({ path: '/404', status: 404, type: 'application/json', text: notFoundBody });
-    routes.push({ path: '/me', status: 200, type: 'application/json', text: meBody });
-    const bare = await startBare(routes);
-    try {
-      // Warm both (JIT, first-request paths) before measuring.
-      await hammer(`${quarry.url}/api/health`, { seconds: 1, connections: 4 });
-      await hammer(`${bare.url}/health`, { seconds: 1, connections: 4 });
-      rows.push(await measurePair('`/api/health`, PGlite', { url: `${quarry.url}/api/health` }, { url: `${bare.url}/health` }));
-      rows.push(await measurePair('anonymous 404 (JSON, all middleware, access log on)', { url: `${quarry.url}/api/nothing`, status: 404 }, { url: `${bare.url}/404`, status: 404 }));
-      if (css) rows.push(await measurePair(`static CSS (${sizes.css})`, { url: `${quarry.url}${css}`, headers: { 'accept-encoding': 'br, gzip' } }, { url: `${bare.url}/css` }));
-      if (js) rows.push(await measurePair(`static JS (${sizes.js})`, { url: `${quarry.url}${js}`, headers: { 'accept-encoding': 'br, gzip' } }, { url: `${bare.url}/js` }));
-      rows.push(await measurePair('signed-in `/api/me`, PGlite', { url: `${quarry.url}/api/me`, headers: { cookie } }, { url: `${bare.url}/me` }));
-    } finally {
-      bare.stop();
-    }
-    extra.push(`- Start-up to healthy (PGlite, copy of a migrated template): ${quarry.startMs} ms; RSS idle after start ${idleRss ?? '?'} MB, after the runs ${rssMb(quarry.pid) ?? '?'} MB.`);
+    await measure(rows, () => '`/api/health`, PGlite', 'health', now, before);
+    await measure(rows, () => 'anonymous 404 (JSON, all middleware, access log on)', '404', now, before);
+    await measure(rows, (s) => `static CSS (${s.css})`, 'css', now, before);
+    await measure(rows, (s) => `static JS (${s.js})`, 'js', now, before);
+    await measure(rows, () => 'signed-in `/api/me`, PGlite', 'me', now, before);
+    extra.push(`- PGlite server: ${now.summary()}${before ? ` (before: ${before.summary()})` : ''}.`);
   } finally {
-    await quarry.stop();
+    await before?.stop();
+    await now.stop();
   }
 
   if (postgresAdminUrl) {
-    const pgServer = await startServer({ driver: 'postgres' });
+    const pgNow = await prepare(cliPath, 'postgres', scratch, 'pg');
     try {
-      const cookie = await signUp(pgServer.url);
-      const healthBody = await (await fetch(`${pgServer.url}/api/health`)).text();
-      const meBody = await (await fetch(`${pgServer.url}/api/me`, { headers: { cookie } })).text();
-      const bare = await startBare([
-        { path: '/health', status: 200, type: 'application/json', text: healthBody },
-        { path: '/me', status: 200, type: 'application/json', text: meBody },
-      ]);
-      try {
-        await hammer(`${pgServer.url}/api/health`, { seconds: 1, connections: 4 });
-        rows.push(await measurePair('`/api/health`, PostgreSQL', { url: `${pgServer.url}/api/health` }, { url: `${bare.url}/health` }));
-        rows.push(await measurePair('signed-in `/api/me`, PostgreSQL', { url: `${pgServer.url}/api/me`, headers: { cookie } }, { url: `${bare.url}/me` }));
-      } finally {
-        bare.stop();
-      }
-      extra.push(`- PostgreSQL: start-up to healthy ${pgServer.startMs} ms, RSS ${rssMb(pgServer.pid) ?? '?'} MB after the runs.`);
+      await measure(rows, () => '`/api/health`, PostgreSQL', 'health', pgNow);
+      await measure(rows, () => 'signed-in `/api/me`, PostgreSQL', 'me', pgNow);
+      extra.push(`- PostgreSQL server: ${pgNow.summary()}.`);
     } finally {
-      await pgServer.stop();
+      await pgNow.stop();
     }
   } else {
     const why = 'PostgreSQL rows skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to an admin URL to include them.';
@@ -175,19 +208,25 @@ async function run() {
   rmSync(scratch, { recursive: true, force: true });
 
   const load = loadavg().map((l) => l.toFixed(2)).join(' / ');
+  const hasBefore = rows.some((r) => r.before);
   const table = [
-    '| measure | Quarry req/s | bare node:http req/s | ratio | Quarry p50 / p99 ms |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.measure} | ${fmt(r.quarry)} | ${fmt(r.bare)} | **${(r.quarry.reqPerSec / r.bare.reqPerSec).toFixed(2)}×** | ${ms(r.quarry.p50)} / ${ms(r.quarry.p99)} |`),
+    `| measure | Quarry req/s | bare node:http req/s | ratio | Quarry p50 / p99 ms |${hasBefore ? ' before: Quarry / bare req/s | before: ratio |' : ''}`,
+    `|---|---|---|---|---|${hasBefore ? '---|---|' : ''}`,
+    ...rows.map(
+      (r) =>
+        `| ${r.measure} | ${fmt(r.quarry)} | ${fmt(r.bare)} | **${ratio(r.quarry, r.bare)}** | ${ms(r.quarry.p50)} / ${ms(r.quarry.p99)} |` +
+        (hasBefore ? (r.before ? ` ${fmt(r.before.quarry)} / ${fmt(r.before.bare)} | ${ratio(r.before.quarry, r.before.bare)} |` : ' – | – |') : ''),
+    ),
   ].join('\n');
   const body = [
     `\`npm run bench:http\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} cores, load average ${load} at the end): ` +
       `${CONNECTIONS} keep-alive connections for ${SECONDS} s per measure from the same machine (the load generator shares the cores), ` +
-      'the built server (`apps/web/dist`) with `LOG_LEVEL=info`, against a bare node:http process answering the same bytes in the same run.',
+      'the built server (`apps/web/dist`) with `LOG_LEVEL=info`, against a bare node:http process answering the same bytes, measured right before it.' +
+      (beforeCli ? ` "Before" is \`${path.relative(repoRoot, beforeCli)}\`, measured in the same run, each measure back to back with the current build.` : ''),
     '',
     table,
     '',
-    `- \`node apps/web/dist/server/cli.js help\`: ${help.ms} ms, ${help.rssMb ?? '?'} MB peak RSS (bare \`node -e 0\`: ${bareNode.ms} ms, ${bareNode.rssMb ?? '?'} MB), median of 5.`,
+    `- \`node apps/web/dist/server/cli.js help\`: ${helpLine(help)}${helpBefore ? ` (before: ${helpLine(helpBefore)})` : ''}; bare \`node -e 0\`: ${helpLine(bareNode)}; medians of 5.`,
     ...extra,
   ].join('\n');
   console.log(`\n${body}`);
