@@ -210,7 +210,7 @@ async function main() {
       loaded = await load(db, target);
       checkBudget('index build');
       if (target.kind === 'pglite') await db.execute(sql.raw(`SET maintenance_work_mem = '1GB'`));
-      else await db.execute(sql.raw(`SET maintenance_work_mem = '2GB'`));
+      else await db.execute(sql.raw(`SET maintenance_work_mem = '512MB'`)); // within a container's default /dev/shm (parallel build workers share it)
       [buildMs] = await timed(() => ensureVectorIndex(db, loaded.space));
       console.log(`HNSW index built in ${(buildMs / 1000).toFixed(1)} s`);
     }
