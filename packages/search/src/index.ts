@@ -6,4 +6,7 @@ export { defaultKeywordOptions, type KeywordOptions } from './keyword.js';
 export { defaultSemanticOptions, semanticCandidates, chooseSemanticPlan, type SemanticOptions, type SemanticPlan } from './semantic.js';
 export * from './answers/answers.js';
 export { buildAnswerPrompt, NO_ANSWER_SENTENCE, type AnswerPrompt } from './answers/prompt.js';
-export { extractSentences, type ExtractiveOptions } from './answers/extractive.js';
+export { extractiveAnswer, composeAnswer, prepareCandidates, NOT_COVERED, NO_PASSAGES, type ExtractiveAnswer, type QuestionEmbedding } from './answers/extractive.js';
+export { selectSentences, type SelectionOptions, type Selection, type ScoredSentence } from './answers/selection.js';
+export { selectionForSpace, miniLmSelection, uncalibratedSelection } from './answers/calibration.js';
+export { candidateSentences, type CandidateSentence } from './answers/sentences.js';

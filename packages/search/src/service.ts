@@ -53,6 +53,8 @@ export interface RetrievedPassage {
   documentTitle: string;
   page: number | null;
   headingPath: string[];
+  /** Position of the passage in its document (answers quote in reading order). */
+  ordinal: number;
   text: string;
   score: number;
 }
@@ -79,6 +81,8 @@ export interface SearchService {
   retrieve(request: RetrieveRequest): Promise<RetrievedPassage[]>;
   /** One passage of a ready document in the workspace ("open in context"), or undefined. */
   passage(workspaceId: string, passageId: string): Promise<PassageView | undefined>;
+  /** The active space's embedder and the query's vector (cached from retrieval): answers rank sentences by similarity to the question. */
+  questionEmbedding(query: string): Promise<{ space: EmbeddingSpaceIdentity; embedder: Embedder; vector: number[] } | undefined>;
   /** Ranked passage ids only (evaluation and benchmarks). */
   rank(request: { workspaceId: string; query: string; mode: SearchMode; depth: number } & SearchFilters): Promise<Candidate[]>;
   /** The in-memory copies, or undefined when switched off. */
@@ -248,7 +252,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       const rows = await queryRows<Omit<RetrievedPassage, 'score'>>(
         db,
         sql`SELECT p.id AS "passageId", p.document_id AS "documentId", d.title AS "documentTitle", p.page,
-              p.heading_path AS "headingPath", p.text
+              p.heading_path AS "headingPath", p.ordinal, p.text
             FROM passages p JOIN documents d ON d.id = p.document_id
             WHERE p.id = ANY(${uuidArray(ranked.map((r) => r.passageId), 'passageId')}::uuid[])
               AND p.workspace_id = ${workspaceId}::uuid AND ${documentConditions(workspaceId, {})}`,
@@ -256,7 +260,9 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       const byId = new Map(rows.map((r) => [r.passageId, r]));
       return ranked.flatMap((c) => {
         const r = byId.get(c.passageId);
-        return r === undefined ? [] : [{ ...r, page: r.page === null ? null : Number(r.page), headingPath: r.headingPath ?? [], score: c.score }];
+        return r === undefined
+          ? []
+          : [{ ...r, page: r.page === null ? null : Number(r.page), ordinal: Number(r.ordinal), headingPath: r.headingPath ?? [], score: c.score }];
       });
     },
 
@@ -269,6 +275,14 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
             WHERE p.id = ${passageId}::uuid AND p.workspace_id = ${workspaceId}::uuid AND ${documentConditions(workspaceId, {})}`,
       );
       return row === undefined ? undefined : { ...row, ordinal: Number(row.ordinal), page: row.page === null ? null : Number(row.page), headingPath: row.headingPath ?? [] };
+    },
+
+    async questionEmbedding(query) {
+      const space = await activeSpace();
+      const embedder = space === undefined ? undefined : deps.queryEmbedder(space);
+      if (space === undefined || embedder === undefined) return undefined;
+      const vector = await queryVectors.embed(`${space.id}/${space.provider}/${space.model}/${space.dimensions}`, embedder, query);
+      return vector === undefined ? undefined : { space, embedder, vector };
     },
 
     async rank(request) {

@@ -9,24 +9,26 @@ import type { ChatProvider } from '@quarry/ai';
 import type { RetrievedPassage, SearchService } from '../service.js';
 import { excerpt } from '../snippets.js';
 import { SearchInputError } from '../types.js';
-import { extractSentences, type ExtractiveOptions } from './extractive.js';
-import { buildAnswerPrompt, NO_ANSWER_SENTENCE } from './prompt.js';
+import {
+  extractiveAnswer,
+  NO_PASSAGES,
+  type Citation,
+  type ClosestMatch,
+  type QuestionEmbedding,
+} from './extractive.js';
+import { buildAnswerPrompt } from './prompt.js';
+import type { SelectionOptions } from './selection.js';
+
+export type { Citation, ClosestMatch } from './extractive.js';
 
 export const ANSWER_LIMITS = { maxQuestionChars: 2_000, defaultTopK: 6, maxTopK: 12, maxAnswerTokens: 800 } as const;
 
-export interface Citation {
-  n: number;
-  documentId: string;
-  documentTitle: string;
-  passageId: string;
-  page: number | null;
-  /** Plain text (not HTML) from the passage. */
-  quote: string;
-}
-
 export interface AnswerResult {
   answer: string;
+  /** The passages the answer cites, and only those. */
   citations: Citation[];
+  /** When the documents do not cover the question: the nearest passages (not sources); otherwise empty. */
+  closestMatches: ClosestMatch[];
   mode: 'generated' | 'extractive';
   /** The chat model that wrote the answer; null for extractive answers. */
   model: string | null;
@@ -58,7 +60,8 @@ export interface AnswerServiceDeps {
   search: SearchService;
   /** The configured chat model; without one, answers are extractive. */
   chat?: ChatProvider;
-  extractive?: ExtractiveOptions;
+  /** Overrides of the extractive selection settings (by default chosen for the active embedding model). */
+  extractive?: Partial<SelectionOptions>;
 }
 
 export interface AnswerService {
@@ -78,8 +81,6 @@ export class AnswerError extends Error {
   }
 }
 
-const NO_PASSAGES = 'No passages in this workspace match the question, so there is nothing to answer from.';
-
 export function createAnswerService(deps: AnswerServiceDeps): AnswerService {
   const service: AnswerService = {
     async prepare(request) {
@@ -97,9 +98,17 @@ export function createAnswerService(deps: AnswerServiceDeps): AnswerService {
         query: question.slice(0, 1000),
         mode: 'hybrid',
         topK,
-        ...(request.documentIds !== undefined && request.documentIds.length > 0 ? { documentIds: request.documentIds } : {}),
+        ...(request.documentIds !== undefined && request.documentIds.length > 0
+          ? { documentIds: request.documentIds }
+          : {}),
       });
-      return { events: (signal) => (deps.chat ? generated(deps.chat, question, passages, signal) : extractive(question, passages, deps.extractive)) };
+      const embedding = () => deps.search.questionEmbedding(question.slice(0, 1000)).catch(() => undefined);
+      return {
+        events: (signal) =>
+          deps.chat
+            ? generated(deps.chat, question, passages, signal)
+            : extractive(question, passages, embedding, deps.extractive, signal),
+      };
     },
 
     async answer(request, signal) {
@@ -114,40 +123,75 @@ export function createAnswerService(deps: AnswerServiceDeps): AnswerService {
   return service;
 }
 
-function citationsOf(passages: RetrievedPassage[], quotes: Map<number, string> = new Map()): Citation[] {
+function citationsOf(passages: RetrievedPassage[]): Citation[] {
   return passages.map((p, i) => ({
     n: i + 1,
     documentId: p.documentId,
     documentTitle: p.documentTitle,
     passageId: p.passageId,
     page: p.page,
-    quote: quotes.get(i + 1) ?? excerpt(p.text, 300),
+    quote: excerpt(p.text, 300),
   }));
 }
 
-async function* extractive(question: string, passages: RetrievedPassage[], options?: ExtractiveOptions): AsyncGenerator<AnswerEvent> {
-  const sentences = extractSentences(question, passages, options);
-  const quotes = new Map<number, string>();
-  for (const s of sentences) if (!quotes.has(s.n)) quotes.set(s.n, s.sentence);
-  const citations = citationsOf(passages, quotes);
-  yield { event: 'citations', data: citations };
-  const pieces =
-    passages.length === 0
-      ? [NO_PASSAGES]
-      : sentences.length === 0
-        ? [`${NO_ANSWER_SENTENCE} The closest passages are listed as sources.`]
-        : sentences.map((s, i) => `${i === 0 ? '' : ' '}${s.sentence} [${s.n}]`);
-  for (const text of pieces) yield { event: 'delta', data: { text } };
-  yield { event: 'done', data: { answer: pieces.join(''), citations, mode: 'extractive', model: null } };
+async function* extractive(
+  question: string,
+  passages: RetrievedPassage[],
+  embedding: () => Promise<QuestionEmbedding | undefined>,
+  options: Partial<SelectionOptions> | undefined,
+  signal?: AbortSignal,
+): AsyncGenerator<AnswerEvent> {
+  let result;
+  try {
+    result = await extractiveAnswer(
+      question,
+      passages,
+      passages.length === 0 ? undefined : await embedding(),
+      options,
+      signal,
+    );
+  } catch (error) {
+    if (signal?.aborted) return;
+    yield {
+      event: 'error',
+      data: {
+        error: {
+          code: 'answer_failed',
+          message: `The answer could not be composed: ${(error as Error).message}`.slice(0, 300),
+        },
+      },
+    };
+    return;
+  }
+  yield { event: 'citations', data: result.citations };
+  for (const text of result.pieces) yield { event: 'delta', data: { text } };
+  yield {
+    event: 'done',
+    data: {
+      answer: result.pieces.join(''),
+      citations: result.citations,
+      closestMatches: result.closestMatches,
+      mode: 'extractive',
+      model: null,
+    },
+  };
 }
 
-async function* generated(chat: ChatProvider, question: string, passages: RetrievedPassage[], signal?: AbortSignal): AsyncGenerator<AnswerEvent> {
+async function* generated(
+  chat: ChatProvider,
+  question: string,
+  passages: RetrievedPassage[],
+  signal?: AbortSignal,
+): AsyncGenerator<AnswerEvent> {
   const citations = citationsOf(passages);
   yield { event: 'citations', data: citations };
   if (passages.length === 0) {
     // Nothing to ground an answer in: do not let the model improvise one.
     yield { event: 'delta', data: { text: NO_PASSAGES } };
-    yield { event: 'done', data: { answer: NO_PASSAGES, citations, mode: 'generated', model: chat.model } };
+    yield {
+      event: 'done',
+      data: { answer: NO_PASSAGES, citations: [], closestMatches: [], mode: 'generated', model: chat.model },
+    };
     return;
   }
   const { messages } = buildAnswerPrompt(question, passages);
@@ -161,13 +205,32 @@ async function* generated(chat: ChatProvider, question: string, passages: Retrie
     if (signal?.aborted) return;
     yield {
       event: 'error',
-      data: { error: { code: 'answer_failed', message: `The chat model could not answer: ${(error as Error).message}`.slice(0, 300) } },
+      data: {
+        error: {
+          code: 'answer_failed',
+          message: `The chat model could not answer: ${(error as Error).message}`.slice(0, 300),
+        },
+      },
     };
     return;
   }
   if (answer.trim() === '') {
-    yield { event: 'error', data: { error: { code: 'answer_failed', message: 'The chat model returned an empty answer.' } } };
+    yield {
+      event: 'error',
+      data: { error: { code: 'answer_failed', message: 'The chat model returned an empty answer.' } },
+    };
     return;
   }
-  yield { event: 'done', data: { answer, citations, mode: 'generated', model: chat.model } };
+  // The model was given every passage (the `citations` event); the finished answer's sources are those it cites.
+  const cited = new Set([...answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])));
+  yield {
+    event: 'done',
+    data: {
+      answer,
+      citations: citations.filter((c) => cited.has(c.n)),
+      closestMatches: [],
+      mode: 'generated',
+      model: chat.model,
+    },
+  };
 }

@@ -1,79 +1,160 @@
 /**
- * The answer without a chat model: the sentences of the retrieved passages
- * that best cover the question's words, each cited. It quotes; it does not
- * compose — and says so when nothing in the passages matches.
+ * The answer without a chat model: the retrieved passages' sentences that are
+ * closest to the question (`selection.ts`), minus what is not prose
+ * (`sentences.ts`), read in document order and each cited. Sources are the
+ * passages cited, numbered as they first appear. When the best sentence is
+ * below the relevance floor the answer says the documents do not cover the
+ * question and offers the nearest passages as closest matches, not sources.
  */
+import type { Embedder, EmbeddingSpaceIdentity } from '@quarry/ai';
 import type { RetrievedPassage } from '../service.js';
+import { excerpt } from '../snippets.js';
+import { selectionForSpace } from './calibration.js';
+import { NO_ANSWER_SENTENCE } from './prompt.js';
+import { selectSentences, type ScoredSentence, type Selection, type SelectionOptions } from './selection.js';
+import { candidateSentences, type CandidateSentence } from './sentences.js';
 
-const STOP_WORDS = new Set(
-  (
-    'a an and are as at be been but by can could did do does for from had has have how i if in into is it its me my of on or our ' +
-    'should so than that the their them then there these they this to was we were what when where which who whom why will with ' +
-    'would you your about after any all also am before being between both each few further here more most no nor not only other ' +
-    'out over own same she he her his him some such too under until up very via tell explain describe please know'
-  ).split(' '),
-);
-
-/** Lower-case word stems: enough to match "indexes"/"indexing" with "index". */
-export function terms(text: string): string[] {
-  const words = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return words.filter((w) => !STOP_WORDS.has(w) && (w.length > 1 || /\d/.test(w))).map(stem);
-}
-
-function stem(word: string): string {
-  if (word.length <= 4) return word;
-  return word.replace(/(ations?|ingly|ings?|edly|ies|ied|ed|es|s|ly)$/, (m) => (m === 'ies' || m === 'ied' ? 'y' : ''));
-}
-
-export function splitSentences(text: string): string[] {
-  return text
-    .replace(/\s+/g, ' ')
-    .split(/(?<=[.!?])\s+(?=[\p{Lu}\p{N}"'(])/u)
-    .map((s) => s.trim())
-    .filter((s) => s.length >= 12);
-}
-
-export interface ExtractedSentence {
-  /** 1-based source number. */
+export interface Citation {
   n: number;
-  sentence: string;
-  score: number;
+  documentId: string;
+  documentTitle: string;
+  passageId: string;
+  page: number | null;
+  /** Plain text (not HTML) from the passage. */
+  quote: string;
 }
 
-export interface ExtractiveOptions {
-  maxSentences: number;
-  /** Share of the question's (weighted) terms a sentence must cover to count as an answer. */
-  minCoverage: number;
+/** A passage near the question that does not answer it: shown apart from sources. */
+export type ClosestMatch = Omit<Citation, 'n'>;
+
+export interface ExtractiveAnswer {
+  /** The answer in the pieces it is streamed in (joined, the answer). */
+  pieces: string[];
+  citations: Citation[];
+  closestMatches: ClosestMatch[];
+  covered: boolean;
 }
 
-export const defaultExtractiveOptions: ExtractiveOptions = { maxSentences: 3, minCoverage: 0.34 };
+/** The question's vector and the embedder of the active space (`SearchService.questionEmbedding`). */
+export interface QuestionEmbedding {
+  space: EmbeddingSpaceIdentity;
+  embedder: Embedder;
+  vector: number[];
+}
 
-export function extractSentences(question: string, passages: RetrievedPassage[], options = defaultExtractiveOptions): ExtractedSentence[] {
-  const questionTerms = [...new Set(terms(question))];
-  if (questionTerms.length === 0) return [];
-  const candidates = passages.flatMap((p, i) => splitSentences(p.text).map((sentence, position) => ({ n: i + 1, sentence, position, set: new Set(terms(sentence)) })));
-  // Terms that appear in fewer sentences say more about which sentence answers.
-  const df = new Map<string, number>();
-  for (const c of candidates) for (const t of questionTerms) if (c.set.has(t)) df.set(t, (df.get(t) ?? 0) + 1);
-  const weight = (t: string) => Math.log(1 + (candidates.length + 1) / ((df.get(t) ?? 0) + 0.5));
-  const total = questionTerms.reduce((sum, t) => sum + weight(t), 0);
-  const scored = candidates
-    .map((c) => {
-      const covered = questionTerms.reduce((sum, t) => sum + (c.set.has(t) ? weight(t) : 0), 0) / total;
-      // Prefer higher-ranked passages slightly, and not overly long sentences.
-      const score = covered * (1 - 0.03 * (c.n - 1)) * (c.sentence.length > 400 ? 0.85 : 1);
-      return { ...c, covered, score };
-    })
-    .filter((c) => c.covered >= options.minCoverage)
-    .sort((a, b) => b.score - a.score || a.n - b.n || a.position - b.position);
-  const chosen: typeof scored = [];
-  for (const c of scored) {
-    if (chosen.length >= options.maxSentences) break;
-    if (chosen.some((x) => x.sentence === c.sentence)) continue;
-    chosen.push(c);
+export const NO_PASSAGES = 'No passages in this workspace match the question, so there is nothing to answer from.';
+export const NOT_COVERED = `${NO_ANSWER_SENTENCE} The closest matches are listed below; they do not answer it.`;
+const CLOSEST_MATCHES = 3;
+/** Sentences embedded per answer at most (the best by term coverage beyond that), so the cost stays bounded. */
+const MAX_EMBEDDED = 96;
+
+/** Candidates and their vectors: the costly half, separate so the benchmark can score many settings once. */
+export async function prepareCandidates(
+  passages: RetrievedPassage[],
+  embedding: QuestionEmbedding | undefined,
+  signal?: AbortSignal,
+): Promise<{ candidates: CandidateSentence[]; vectors?: { question: number[]; sentences: number[][] } }> {
+  const candidates = candidateSentences(passages.map((p) => p.text)).slice(0, MAX_EMBEDDED);
+  if (embedding === undefined || candidates.length === 0) return { candidates };
+  try {
+    const sentences = await embedding.embedder.embed(
+      candidates.map((c) => c.text),
+      'passage',
+      signal,
+    );
+    if (sentences.length !== candidates.length) return { candidates };
+    return { candidates, vectors: { question: embedding.vector, sentences } };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    // The embedder failed (a remote model's outage): term coverage alone still gives an answer.
+    return { candidates };
   }
-  // Read in source order, as written.
-  return chosen
-    .sort((a, b) => a.n - b.n || a.position - b.position)
-    .map((c) => ({ n: c.n, sentence: c.sentence, score: Math.round(c.score * 1000) / 1000 }));
+}
+
+export async function extractiveAnswer(
+  question: string,
+  passages: RetrievedPassage[],
+  embedding: QuestionEmbedding | undefined,
+  options?: Partial<SelectionOptions>,
+  signal?: AbortSignal,
+): Promise<ExtractiveAnswer> {
+  if (passages.length === 0) return { pieces: [NO_PASSAGES], citations: [], closestMatches: [], covered: false };
+  const { candidates, vectors } = await prepareCandidates(passages, embedding, signal);
+  const selection = selectSentences(
+    question,
+    candidates,
+    { ...selectionForSpace(embedding?.space), ...options },
+    vectors,
+  );
+  return composeAnswer(passages, selection);
+}
+
+/** Orders the chosen sentences for reading, numbers the cited passages, or lists closest matches. */
+export function composeAnswer(passages: RetrievedPassage[], selection: Selection): ExtractiveAnswer {
+  if (!selection.covered || selection.chosen.length === 0) {
+    return {
+      pieces: [NOT_COVERED],
+      citations: [],
+      closestMatches: closestMatches(passages, selection.ranked),
+      covered: false,
+    };
+  }
+  const reading = readingOrder(passages, selection.chosen);
+  const numbers = new Map<number, number>();
+  const quotes = new Map<number, string[]>();
+  for (const s of reading) {
+    if (!numbers.has(s.passage)) numbers.set(s.passage, numbers.size + 1);
+    quotes.set(s.passage, [...(quotes.get(s.passage) ?? []), s.text]);
+  }
+  const pieces = reading.map((s, i) => `${i === 0 ? '' : ' '}${s.text} [${numbers.get(s.passage)!}]`);
+  const citations = [...numbers].map(([index, n]) => ({
+    n,
+    ...reference(passages[index]!, quotes.get(index)!.join(' ')),
+  }));
+  return { pieces, citations, closestMatches: [], covered: true };
+}
+
+/**
+ * Documents in the order of their best sentence, and within a document the
+ * sentences as written (passage ordinal, then position): a reader meets the
+ * best source first and each source's sentences in their own order.
+ */
+function readingOrder(passages: RetrievedPassage[], chosen: ScoredSentence[]): ScoredSentence[] {
+  const documentRank = new Map<string, number>();
+  for (const s of chosen) {
+    const id = passages[s.passage]!.documentId;
+    if (!documentRank.has(id)) documentRank.set(id, documentRank.size);
+  }
+  const key = (s: ScoredSentence) => {
+    const p = passages[s.passage]!;
+    return [documentRank.get(p.documentId)!, p.ordinal ?? s.passage, s.passage, s.position];
+  };
+  return [...chosen].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
+    return 0;
+  });
+}
+
+function closestMatches(passages: RetrievedPassage[], ranked: ScoredSentence[]): ClosestMatch[] {
+  const out: ClosestMatch[] = [];
+  const seen = new Set<number>();
+  for (const s of ranked) {
+    if (out.length >= CLOSEST_MATCHES) break;
+    if (seen.has(s.passage)) continue;
+    seen.add(s.passage);
+    out.push(reference(passages[s.passage]!, s.text));
+  }
+  // Passages with no quotable sentence still are near: retrieval ranked them.
+  for (let i = 0; i < passages.length && out.length < CLOSEST_MATCHES; i++) {
+    if (seen.has(i)) continue;
+    seen.add(i);
+    out.push(reference(passages[i]!, excerpt(passages[i]!.text, 300)));
+  }
+  return out;
+}
+
+function reference(p: RetrievedPassage, quote: string): ClosestMatch {
+  return { documentId: p.documentId, documentTitle: p.documentTitle, passageId: p.passageId, page: p.page, quote };
 }

@@ -12,11 +12,14 @@ import type { PassageLinkState } from './document.js';
 import { passageHref } from './search.js';
 import type { WorkspaceContext } from './workspace.js';
 
+/** Passages near a question the documents do not cover (the server sends them with the finished answer; not sources). */
+type ClosestMatch = Omit<Citation, 'n'>;
+
 interface AskState {
   question: string;
   text: string;
   citations: Citation[];
-  done?: Answer;
+  done?: Answer & { closestMatches?: ClosestMatch[] };
   error?: unknown;
   streaming: boolean;
 }
@@ -140,6 +143,22 @@ export function AskScreen({ ctx }: { ctx: WorkspaceContext }) {
                   </li>
                 ))}
               </ol>
+            </>
+          ) : null}
+          {state.done?.closestMatches?.length ? (
+            <>
+              <h3>Closest matches</h3>
+              <ul className="sources">
+                {state.done.closestMatches.map((c) => (
+                  <li key={c.passageId}>
+                    <Link href={passageHref(ctx.ws, c)} state={{ passageText: c.quote } satisfies PassageLinkState}>
+                      {c.documentTitle}
+                      {c.page !== null ? `, page ${c.page}` : ''}
+                    </Link>
+                    <blockquote className="muted small">{c.quote}</blockquote>
+                  </li>
+                ))}
+              </ul>
             </>
           ) : null}
         </article>

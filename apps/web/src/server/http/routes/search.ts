@@ -54,8 +54,19 @@ const SearchResult = z
 const Citation = z
   .object({ n: z.number(), documentId: z.string(), documentTitle: z.string(), passageId: z.string(), page: z.number().nullable(), quote: z.string() })
   .openapi('Citation');
+const ClosestMatch = z
+  .object({ documentId: z.string(), documentTitle: z.string(), passageId: z.string(), page: z.number().nullable(), quote: z.string() })
+  .openapi('ClosestMatch');
 const Answer = z
-  .object({ answer: z.string(), citations: z.array(Citation), mode: z.enum(['generated', 'extractive']), model: z.string().nullable() })
+  .object({
+    answer: z.string(),
+    citations: z.array(Citation).openapi({ description: 'The passages the answer cites as [n], and only those' }),
+    closestMatches: z
+      .array(ClosestMatch)
+      .openapi({ description: 'When the documents do not cover the question: the nearest passages, which are not sources; otherwise empty' }),
+    mode: z.enum(['generated', 'extractive']),
+    model: z.string().nullable(),
+  })
   .openapi('Answer');
 const AskBody = z.object({
   question: z.string().trim().min(1, 'ask something').max(ANSWER_LIMITS.maxQuestionChars),
