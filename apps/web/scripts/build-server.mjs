@@ -1,9 +1,15 @@
 // Bundles the server into apps/web/dist/server: workspace packages are
 // inlined, third-party packages stay in node_modules (PGlite loads its WASM
 // from there). Migrations are copied next to the bundle, where
-// packages/db/src/migrate.ts looks for them.
+// packages/db/src/migrate.ts looks for them, and the migrated embedded
+// cluster is made in dist/pglite-template (packages/db/src/pglite-template.ts)
+// unless the one there already holds exactly these migrations.
+//
+// QUARRY_SOURCEMAPS=off: no source maps (the production image).
+// QUARRY_PGLITE_TEMPLATE=off: no template (the production image runs on PostgreSQL; at run time
+// PGLITE_TEMPLATE=off does the same for one start).
 import { cpSync, readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,6 +26,8 @@ await build({
     cli: `${web}src/server/cli.ts`,
     'extract-worker': `${root}packages/ingest/src/extract/worker-entry.ts`,
     'minilm-worker': `${root}packages/ai/src/embedders/minilm/worker-entry.ts`,
+    // Used below to make dist/pglite-template; the server itself loads the same code through @quarry/db.
+    'pglite-template': `${root}packages/db/src/pglite-template.ts`,
   },
   outdir: `${web}dist/server`,
   bundle: true,
@@ -29,7 +37,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  sourcemap: true,
+  sourcemap: process.env.QUARRY_SOURCEMAPS !== 'off',
   legalComments: 'none',
   define: { __QUARRY_VERSION__: JSON.stringify(version) },
   banner: { js: '#!/usr/bin/env node' },
@@ -48,3 +56,16 @@ await build({
 
 cpSync(`${root}packages/db/migrations`, `${web}dist/migrations`, { recursive: true });
 console.log('server bundle → apps/web/dist/server/cli.js');
+
+const templateDir = `${web}dist/pglite-template`;
+if (process.env.QUARRY_PGLITE_TEMPLATE === 'off') {
+  rmSync(templateDir, { recursive: true, force: true });
+} else {
+  const template = await import(pathToFileURL(`${web}dist/server/pglite-template.js`).href);
+  if (!template.templateIsCurrent(templateDir, `${web}dist/migrations`)) {
+    const started = performance.now();
+    const info = await template.buildPgliteTemplate(templateDir, `${web}dist/migrations`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(`pre-initialised embedded database (${info.migrations.length} migrations, ${seconds} s) → apps/web/dist/pglite-template`);
+  }
+}

@@ -33,6 +33,9 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('./data'),
+  // The pre-initialised embedded cluster a fresh DATA_DIR is copied from: a directory, or `off` (initdb).
+  // Unset: the one `npm run build` made beside the server bundle, if any.
+  PGLITE_TEMPLATE: z.string().min(1).optional(),
   DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   // `quarry migrate` only: the role the app serves with (created if missing, granted DML; docs/security.md §5).
@@ -147,7 +150,11 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
     dataDir: env.DATA_DIR,
     database: env.DATABASE_URL
       ? ({ kind: 'postgres', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX } as const)
-      : ({ kind: 'pglite', dir: env.DATA_DIR } as const),
+      : ({
+          kind: 'pglite',
+          dir: env.DATA_DIR,
+          ...(env.PGLITE_TEMPLATE === undefined ? {} : { template: env.PGLITE_TEMPLATE === 'off' ? (false as const) : env.PGLITE_TEMPLATE }),
+        } as const),
     /** `quarry migrate` creates or updates this role and grants it what the app needs (PostgreSQL only). */
     appRole:
       env.DATABASE_APP_ROLE !== undefined && env.DATABASE_APP_PASSWORD !== undefined

@@ -15,6 +15,8 @@ import * as schema from './schema.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { DatabaseDiskFullError, freeBytesOf, PgliteGate } from './pglite-gate.js';
 import { startPgliteWatchdog } from './pglite-watchdog.js';
+import { pgliteTemplateDir, seedFromTemplate, type PgliteTemplateInfo } from './pglite-template.js';
+import { migrationsFolder } from './migrate.js';
 
 export { DatabaseDiskFullError, diskFullReason, isDiskFullError } from './pglite-gate.js';
 
@@ -31,6 +33,8 @@ export type DatabaseTarget =
       diskFloorBytes?: number;
       /** How long a PGlite call may hold the main thread on a short disk before the watchdog kills the process (0: off). */
       watchdogStallMs?: number;
+      /** The pre-initialised cluster a fresh DATA_DIR is copied from (default pgliteTemplateDir(); false: initdb). */
+      template?: string | false;
     }
   | { kind: 'postgres'; url: string; poolMax?: number };
 
@@ -43,6 +47,18 @@ export interface DatabaseHandle {
   exec(query: string): Promise<void>;
   /** Embedded database only: why it does not write right now (its disk is full), or undefined. */
   unavailable?(): string | undefined;
+  /**
+   * PostgreSQL only: LISTEN on `channel` over a connection of its own; `onNotify` runs for every notice
+   * and after each reconnect (notices sent while disconnected are lost, so the caller re-checks).
+   * Resolves once listening; rejects if the first connection fails.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<Listener>;
+  /** Embedded database only: the template this DATA_DIR was created from at this open (it was fresh). */
+  readonly seededFrom?: PgliteTemplateInfo;
+  close(): Promise<void>;
+}
+
+export interface Listener {
   close(): Promise<void>;
 }
 
@@ -86,9 +102,16 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
   if (free !== undefined && free < PGLITE_MIN_FREE_BYTES) throw new DatabaseStartError(lowSpaceMessage(dataDir, free));
   // Two processes on one PGlite directory silently lose writes: lock first.
   const lock: DataDirLock = acquireDataDirLock(dataDir);
-  const open = () => PGlite.create({ dataDir: path.join(dataDir, 'pglite'), extensions: { vector } });
+  const pgdata = path.join(dataDir, 'pglite');
+  const open = () => PGlite.create({ dataDir: pgdata, extensions: { vector } });
   let client: PGlite;
+  let seededFrom: PgliteTemplateInfo | undefined;
   try {
+    // A fresh DATA_DIR: copy the pre-initialised cluster (under the lock) rather than run initdb in WASM.
+    // The migrations newer than the template run next, in runMigrations, still under this lock.
+    if (target.template !== false) {
+      seededFrom = seedFromTemplate(pgdata, migrationsFolder, target.template ?? pgliteTemplateDir());
+    }
     try {
       client = await open();
     } catch (error) {
@@ -127,6 +150,7 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
       await gate.client.exec(query);
     },
     unavailable: () => gate.unavailable,
+    seededFrom,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -159,10 +183,71 @@ async function openPostgres(url: string, poolMax: number): Promise<DatabaseHandl
     exec: async (query) => {
       await pool.query(query);
     },
+    listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
     close: async () => {
       if (closed) return;
       closed = true;
       await pool.end();
+    },
+  };
+}
+
+/**
+ * A dedicated connection (a pooled one would be handed to queries and lose its LISTEN) that reconnects
+ * with back-off (0.5 s doubling to 30 s) when the server closes it or a network error ends it.
+ */
+async function listenPostgres(url: string, channel: string, onNotify: () => void): Promise<Listener> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a plain channel name: ${channel}`);
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retryMs = 500;
+  let timer: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, application_name: 'quarry-listen', keepAlive: true });
+    c.on('notification', (n) => {
+      if (n.channel === channel) onNotify();
+    });
+    c.on('error', () => {}); // 'end' follows and reconnects
+    c.on('end', () => {
+      if (client !== c) return; // not (or no longer) the listening connection: its caller handles it
+      client = undefined;
+      if (!closed) schedule();
+    });
+    await c.connect();
+    try {
+      await c.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await c.end().catch(() => {});
+      throw error;
+    }
+    if (closed) {
+      await c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    retryMs = 500;
+  };
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      connect().then(
+        () => onNotify(), // anything enqueued while disconnected
+        () => {
+          retryMs = Math.min(30_000, retryMs * 2);
+          if (!closed) schedule();
+        },
+      );
+    }, retryMs);
+    timer.unref();
+  };
+  await connect();
+  return {
+    close: async () => {
+      closed = true;
+      clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => {});
     },
   };
 }

@@ -63,8 +63,11 @@ export class MigrationsPendingError extends Error {
 export async function runMigrations(handle: DatabaseHandle, target: DatabaseTarget): Promise<MigrationResult> {
   const folder = migrationsFolder();
   if (target.kind === 'pglite') {
-    // PGlite is single-connection and guarded by the DATA_DIR lock; no race possible.
+    // PGlite is single-connection and guarded by the DATA_DIR lock (taken before a fresh DATA_DIR is
+    // copied from the pre-initialised cluster): no race possible. Nothing pending (a warm restart, or a
+    // template as new as the build): one query instead of Drizzle's migrator (1.4 s on a cold cluster).
     const before = await countApplied(handle);
+    if ((await pendingMigrationsOf(handle, folder)) === 0) return { applied: 0, total: before };
     await migratePglite(handle.db as unknown as PgliteDatabase, { migrationsFolder: folder });
     const after = await countApplied(handle);
     return { applied: after - before, total: after };
@@ -106,6 +109,19 @@ async function pendingMigrations(client: pg.Client, folder: string): Promise<num
   const at = last.rows[0]?.at;
   if (at === null || at === undefined) return files.length;
   return files.filter((m) => Number(at) < m.folderMillis).length;
+}
+
+/** The same rule through the handle (PGlite): newer than the newest recorded migration. */
+async function pendingMigrationsOf(handle: DatabaseHandle, folder: string): Promise<number> {
+  const files = readMigrationFiles({ migrationsFolder: folder });
+  try {
+    const rows = await queryRows<{ at: string | null }>(handle.db, sql`select max(created_at)::text as at from drizzle.__drizzle_migrations`);
+    const at = rows[0]?.at;
+    if (at === null || at === undefined) return files.length;
+    return files.filter((m) => Number(at) < m.folderMillis).length;
+  } catch {
+    return files.length; // no migrations table yet
+  }
 }
 
 function sqlState(error: unknown): string | undefined {

@@ -1,5 +1,6 @@
 /**
- * The ingest worker: polls the queue (and wakes at once on `notify()`), runs
+ * The ingest worker: polls the queue (and wakes at once on `notify()`, or on PostgreSQL on
+ * NOTIFY quarry_jobs from another process: migration 0009), runs
  * up to `concurrency` jobs, renews their leases while they run, and bounds
  * each document by `timeoutMs`. It runs inside `quarry serve` and alone as
  * `quarry worker`. One job's failure never stops the loop.
@@ -9,7 +10,9 @@ import { sql } from 'drizzle-orm';
 import type { Embedder } from '@quarry/ai';
 import { EmbeddingProviderError, MINILM_MODEL } from '@quarry/ai';
 import type { ChunkOptions } from './chunk.js';
-import { ensureVectorIndex, passageEmbeddings, PGLITE_VECTOR_INDEX_MIN_VECTORS, type Database } from '@quarry/db';
+import { ensureVectorIndex, passageEmbeddings, PGLITE_VECTOR_INDEX_MIN_VECTORS, type Database, type Listener } from '@quarry/db';
+// Embedded mode: the worker's database calls wait behind HTTP requests' (issue 14 item 7).
+import { runInBackgroundLane } from '@quarry/db';
 import type { ObjectStorage } from '@quarry/storage';
 import { ObjectNotFoundError } from '@quarry/storage';
 import { IsolatedExtractor } from './extract/isolated.js';
@@ -42,6 +45,11 @@ export interface IngestWorkerOptions {
   /** Lease length; renewed every third of it while a job runs. Default 60 s. */
   leaseMs?: number;
   pollMs?: number;
+  /**
+   * PostgreSQL: LISTEN for NOTIFY (the database handle's `listen`), so a job another process enqueues is
+   * claimed at once; the poll stays as the fallback (and covers a listener that is reconnecting).
+   */
+  listen?: (channel: string, onNotify: () => void) => Promise<Listener>;
   retryBaseMs?: number;
   extractLimits?: ExtractLimits;
   /**
@@ -58,6 +66,9 @@ export interface IngestWorkerOptions {
   /** Called when a document's last vector is stored (benchmarks); `embedMs` is the last slice's time. */
   onEmbedded?: (documentId: string, info: { embedMs: number; passages: number }) => void;
 }
+
+/** The channel migration 0009's trigger notifies when a job becomes due. */
+export const JOBS_CHANNEL = 'quarry_jobs';
 
 const noopLogger: WorkerLogger = { info() {}, warn() {}, error() {} };
 
@@ -115,9 +126,16 @@ export class IngestWorker {
       'ingest worker started',
     );
     if (this.options.concurrency > 0) {
+      if (this.options.listen) {
+        try {
+          this.listener = await this.options.listen(JOBS_CHANNEL, () => this.notify());
+        } catch (error) {
+          this.logger.warn({ err: (error as Error).message, pollMs: this.pollMs }, 'cannot LISTEN for new jobs; polling only');
+        }
+      }
       this.loopDone = this.loop();
       const sweep = () =>
-        sweepOrphanObjects(this.options.db, this.options.storage).then(
+        runInBackgroundLane(() => sweepOrphanObjects(this.options.db, this.options.storage)).then(
           (n) => n > 0 && this.logger.info({ deleted: n }, 'orphaned stored objects removed'),
           (error: unknown) => this.logger.warn({ err: (error as Error).message }, 'orphan sweep failed'),
         );
@@ -130,20 +148,27 @@ export class IngestWorker {
   }
 
   private sweepInterval: NodeJS.Timeout | undefined;
+  private listener: Listener | undefined;
 
   /** Wakes the loop now (after an upload) instead of at the next poll. */
   notify(): void {
+    this.wakeRequested = true;
     this.wake?.();
   }
 
+  /** A wake-up that came while the loop was claiming (no `wake` to call): the loop claims again at once. */
+  private wakeRequested = false;
+
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      this.wakeRequested = false;
       try {
         await this.tick();
       } catch (error) {
         this.logger.error({ err: (error as Error).message }, 'ingest queue poll failed');
       }
       if (this.stopping) break;
+      if (this.wakeRequested) continue;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, this.pollMs);
@@ -160,7 +185,7 @@ export class IngestWorker {
     try {
       const free = this.options.concurrency - this.running.size;
       if (free <= 0) return 0;
-      const claimed = await this.queue.claim(free, this.leaseMs);
+      const claimed = await runInBackgroundLane(() => this.queue.claim(free, this.leaseMs));
       for (const job of claimed) this.launch(job);
       return claimed.length;
     } finally {
@@ -170,7 +195,8 @@ export class IngestWorker {
 
   private launch(job: Job): void {
     const controller = new AbortController();
-    const done = this.run(job, controller).finally(() => {
+    // Everything the job starts (its lease renewals too) inherits the lane.
+    const done = runInBackgroundLane(() => this.run(job, controller)).finally(() => {
       this.running.delete(job.id);
       this.notify();
     });
@@ -383,6 +409,7 @@ export class IngestWorker {
     if (this.stopping) return;
     this.stopping = true;
     this.notify();
+    await this.listener?.close();
     clearTimeout(this.sweepTimer);
     clearInterval(this.sweepInterval);
     await this.loopDone;

@@ -47,8 +47,14 @@ export async function startRuntime(config: Config, logger: Logger, options: Runt
     const started = performance.now();
     const result = await runMigrations(database, config.database);
     logger.info(
-      { driver: database.kind, applied: result.applied, total: result.total, ms: Math.round(performance.now() - started) },
-      'database ready',
+      {
+        driver: database.kind,
+        applied: result.applied,
+        total: result.total,
+        ms: Math.round(performance.now() - started),
+        ...(database.seededFrom ? { fromTemplate: { migrations: database.seededFrom.migrations.length } } : {}),
+      },
+      database.seededFrom ? 'database ready (a fresh DATA_DIR, copied from the pre-initialised cluster)' : 'database ready',
     );
   } catch (error) {
     await database.close();
@@ -82,6 +88,8 @@ export async function startRuntime(config: Config, logger: Logger, options: Runt
       chunkOverlap: config.ingest.chunkOverlap,
       language: config.search.language,
       maxBytes: config.uploads.maxBytes,
+      // PostgreSQL: woken by NOTIFY when another process (web, another worker) enqueues.
+      listen: database.listen?.bind(database),
       ...options.ingest,
     });
     await worker.start();
