@@ -60,8 +60,8 @@ function jaccard(a: Set<string>, b: Set<string>): number {
 }
 
 /**
- * @param vectors per candidate, L2-normalised (as `Embedder.embed` returns), or undefined when there are none
- * @param questionVector the question's vector, in the same space as `vectors`
+ * @param vectors the question's vector and one per candidate, L2-normalised (as `Embedder.embed` returns) and in
+ *   one space; undefined when there are none (term coverage alone then ranks)
  */
 export function selectSentences(
   question: string,
@@ -97,6 +97,8 @@ export function selectSentences(
 
   const resemblance = (a: number, b: number) =>
     vectors ? dot(vectors.sentences[a]!, vectors.sentences[b]!) : jaccard(sets[a]!, sets[b]!);
+  // Word overlap runs lower than cosine for the same resemblance.
+  const duplicate = vectors ? options.duplicate : Math.min(options.duplicate, 0.7);
   const chosen: number[] = [];
   const threshold = best.relevance * options.keepRatio;
   const pool = order.filter(
@@ -108,7 +110,7 @@ export function selectSentences(
     for (const i of pool) {
       if (chosen.includes(i)) continue;
       const closest = chosen.reduce((m, j) => Math.max(m, resemblance(i, j)), 0);
-      if (closest >= options.duplicate || chosen.some((j) => scored[j]!.text === scored[i]!.text)) continue;
+      if (closest >= duplicate || chosen.some((j) => scored[j]!.text === scored[i]!.text)) continue;
       const mmr = options.lambda * scored[i]!.relevance - (1 - options.lambda) * closest;
       if (mmr > pickScore) {
         pick = i;
