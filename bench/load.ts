@@ -9,6 +9,7 @@
  *   npm run bench:load -- --write       also write it into docs/benchmarks.md ("Load")
  *   BENCH_LOAD_SECONDS=15               a shorter run; BENCH_SEARCHERS / BENCH_UPLOADERS change the mix
  *   BENCH_DATABASE_URL=postgres://…     also run it on PostgreSQL
+ *   QUARRY_PGLITE_LANES=off             the PGlite gate without its priority lane (one FIFO)
  */
 import { cpus, loadavg } from 'node:os';
 import { percentile, postgresAdminUrl, rssMb, signUp, startServer } from './http-kit.js';
@@ -66,7 +67,9 @@ const summary = (xs: Timed[]) => {
 };
 
 async function runOne(driver: 'pglite' | 'postgres') {
-  const server = await startServer({ driver });
+  // QUARRY_PGLITE_LANES=off runs the gate's single FIFO (the "before" of the priority lane) on the same build.
+  const lanes = process.env.QUARRY_PGLITE_LANES;
+  const server = await startServer({ driver, env: lanes ? { QUARRY_PGLITE_LANES: lanes } : {} });
   try {
     const cookie = await signUp(server.url);
     const headers = { cookie, origin: server.url };

@@ -30,6 +30,7 @@
 import { statfsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import type { PGlite } from '@electric-sql/pglite';
+import { currentLane, lanesByDefault, type DatabaseLane } from './lanes.js';
 
 /** The embedded database stopped writing because its disk is full; retried once space is back. */
 export class DatabaseDiskFullError extends Error {
@@ -102,6 +103,21 @@ export interface PgliteGateOptions {
   retryMs?: number;
   onRetired?: (reason: string) => void;
   onRecovered?: () => void;
+  /**
+   * Two lanes (default: on, unless QUARRY_PGLITE_LANES=off at start): calls made inside
+   * `runInBackgroundLane` (the ingest worker) wait behind every foreground call (HTTP requests).
+   * Off: one FIFO, as before.
+   */
+  lanes?: boolean;
+  /** A background call is served anyway once its lane has waited this long (ms; default 200). */
+  starvationMs?: number;
+  /** The clock for the starvation guard (tests). */
+  now?: () => number;
+}
+
+interface Waiting {
+  since: number;
+  start: () => Promise<void>;
 }
 
 type Method = (...args: unknown[]) => Promise<unknown>;
@@ -124,7 +140,15 @@ function readOnly(query: unknown): boolean {
 export class PgliteGate {
   private current: PGlite;
   private retired: { reason: string; instance: PGlite } | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Record<DatabaseLane, Waiting[]> = { foreground: [], background: [] };
+  /** A call (or a whole transaction) holds the gate, or the yield before the next one runs. */
+  private busy = false;
+  /** When the background lane was last served (the starvation guard counts from here). */
+  private backgroundServedAt = Number.NEGATIVE_INFINITY;
+  private idle: (() => void)[] = [];
+  private readonly lanes: boolean;
+  private readonly starvationMs: number;
+  private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private reopening = false;
   private closed = false;
@@ -136,6 +160,9 @@ export class PgliteGate {
     private readonly options: PgliteGateOptions,
   ) {
     this.current = first;
+    this.lanes = options.lanes ?? lanesByDefault;
+    this.starvationMs = options.starvationMs ?? 200;
+    this.now = options.now ?? (() => performance.now());
     const gated: Record<string, Method> = {
       query: (...args) => this.run((c) => (c.query as Method)(...args), readOnly(args[0])),
       exec: (...args) => this.run((c) => (c.exec as Method)(...args), readOnly(args[0])),
@@ -235,22 +262,63 @@ export class PgliteGate {
    * Each call first yields to the event loop (setImmediate runs after pending I/O): PGlite runs on this
    * thread, and a queue of calls chained through promises alone would never let an HTTP request in —
    * under 30 concurrent searches a health probe waited 12 s. With the yield it waits one call at most.
+   *
+   * The next call is chosen after that yield, so a request that arrived meanwhile is already waiting:
+   * a foreground call if any waits, else a background one — unless the background lane has waited
+   * `starvationMs` since it was last served (or since its oldest call came), then one background call
+   * goes first, so ingest always progresses (at least one call per `starvationMs`).
    */
   private run<T>(call: (client: PGlite) => Promise<T>, read = false): Promise<T> {
-    const result = this.tail.then(async () => {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.retired) this.fail();
-      if (!read) this.checkFloor();
-      const instance = this.current;
-      try {
-        return await this.tracked(() => call(instance));
-      } catch (error) {
-        if (fromPglite(error)) this.retire(instance, error);
-        throw error;
-      }
+    return new Promise<T>((resolve, reject) => {
+      const lane = this.lanes ? currentLane() : 'foreground';
+      this.waiting[lane].push({ since: this.now(), start: () => this.execute(call, read).then(resolve, reject) });
+      this.pump();
     });
-    this.tail = result.catch(() => {});
-    return result;
+  }
+
+  private pump(): void {
+    if (this.busy) return;
+    if (this.waiting.foreground.length === 0 && this.waiting.background.length === 0) {
+      for (const done of this.idle.splice(0)) done();
+      return;
+    }
+    this.busy = true;
+    setImmediate(() => {
+      const next = this.next();
+      void next.start().finally(() => {
+        this.busy = false;
+        this.pump();
+      });
+    });
+  }
+
+  private next(): Waiting {
+    const { foreground, background } = this.waiting;
+    const now = this.now();
+    const head = background[0];
+    if (head && (foreground.length === 0 || now - Math.max(head.since, this.backgroundServedAt) >= this.starvationMs)) {
+      this.backgroundServedAt = now;
+      return background.shift()!;
+    }
+    return foreground.shift()!;
+  }
+
+  private async execute<T>(call: (client: PGlite) => Promise<T>, read: boolean): Promise<T> {
+    if (this.retired) this.fail();
+    if (!read) this.checkFloor();
+    const instance = this.current;
+    try {
+      return await this.tracked(() => call(instance));
+    } catch (error) {
+      if (fromPglite(error)) this.retire(instance, error);
+      throw error;
+    }
+  }
+
+  /** Resolves once no call runs or waits. */
+  private drained(): Promise<void> {
+    if (!this.busy && this.waiting.foreground.length === 0 && this.waiting.background.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private transaction(fn: (tx: unknown) => Promise<unknown>): Promise<unknown> {
@@ -304,7 +372,7 @@ export class PgliteGate {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.tail;
+    await this.drained();
     if (!this.retired) await this.current.close();
   }
 }
