@@ -22,7 +22,7 @@
  * of uploads invalidates them.
  */
 import { sql } from 'drizzle-orm';
-import { queryRows, vectorExpr, type Database, type VectorSpaceRef } from '@quarry/db';
+import { queryRows, runInBackgroundLane, vectorExpr, type Database, type VectorSpaceRef } from '@quarry/db';
 import { DocumentTable, type DocumentRow } from './document-table.js';
 import { KeywordIndex, type PassageRow } from './keyword-index.js';
 import { VectorIndex } from './vector-index.js';
@@ -123,7 +123,8 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     slot.building = true;
     busy = true;
     const started = Date.now();
-    running = build()
+    // A copy is background work: on PGlite, the searches that find it stale go first.
+    running = runInBackgroundLane(build)
       .then(
         (outcome) => {
           if (outcome === 'built') {
