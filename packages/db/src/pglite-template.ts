@@ -9,6 +9,7 @@
  * ones of this build's, each with the same content; otherwise the cluster is created from scratch.
  */
 import {
+  constants,
   cpSync,
   existsSync,
   mkdirSync,
@@ -161,12 +162,16 @@ export function seedFromTemplate(
       rmSync(path.join(parent, name), { recursive: true, force: true });
   }
   try {
-    cpSync(path.join(templateDir, 'pglite'), partial, { recursive: true });
+    // A reflink where the filesystem has them (btrfs, XFS, APFS), else a plain copy.
+    cpSync(path.join(templateDir, 'pglite'), partial, { recursive: true, mode: constants.COPYFILE_FICLONE });
     if (existsSync(pgdata)) rmdirSync(pgdata); // empty (isFreshCluster)
     renameSync(partial, pgdata);
     return info;
-  } catch {
+  } catch (error) {
     rmSync(partial, { recursive: true, force: true });
-    return undefined;
+    // A filesystem refusal (no space, permissions): PGlite runs initdb instead, and reports it if it cannot
+    // either. Anything else is a bug, not a reason to fall back silently.
+    if (typeof (error as NodeJS.ErrnoException).code === 'string') return undefined;
+    throw error;
   }
 }
