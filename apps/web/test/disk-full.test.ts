@@ -168,7 +168,10 @@ describe('a full disk under DATA_DIR (in-process server)', { timeout: 120_000 },
     // Still answering on a disk with 0 bytes free; health names the problem.
     const listWhileFull = await within(owner.request('GET', `/api/workspaces/${ws}/documents`), 10_000, 'list');
     expect(listWhileFull.status, await listWhileFull.clone().text()).toBe(200);
-    const fullHealth = (await healthUntil(app!.url, (x) => /low disk space: \d\.\d MB free/.test(x.reasons?.join(' ') ?? ''))).body;
+    // The database ping is sampled about once a second (health.ts): wait for a sample taken on the full disk.
+    const fullHealth = (
+      await healthUntil(app!.url, (x) => /low disk space: \d\.\d MB free/.test(x.reasons?.join(' ') ?? '') && /database: /.test(x.reasons?.join(' ') ?? ''))
+    ).body;
     expect(fullHealth.status).toBe('degraded');
     expect(fullHealth.reasons?.join(' ')).toMatch(/low disk space: \d\.\d MB free/);
     expect(fullHealth.reasons?.join(' ')).toMatch(/database: the embedded database is not writing: only 0 MB free/);

@@ -200,7 +200,8 @@ export function createFsStorage(options: FsStorageOptions): ObjectStorage {
       return result;
     },
 
-    ...(monitor ? { space: () => monitor.read() } : {}),
+    // `fresh`: an upload's admission measures now (statfs is cheap); health and the streaming pump accept a sample.
+    ...(monitor ? { space: (options?: { fresh?: boolean }) => (options?.fresh ? (monitor.invalidate(), monitor.read()) : monitor.read()) } : {}),
   };
   return storage;
 }

@@ -43,7 +43,7 @@ export interface ObjectStorage {
   /** Health: cheap, answered from a short cache. */
   check(): Promise<StorageCheck>;
   /** Local disk only: free space on the filesystem(s) of the files and DATA_DIR, cached for a moment. */
-  space?(): Promise<DiskSpace | undefined>;
+  space?(options?: { fresh?: boolean }): Promise<DiskSpace | undefined>;
 }
 
 /**

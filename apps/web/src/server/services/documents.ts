@@ -170,7 +170,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
 
   /** Refuses (507) when storing `bytes` more would eat into the reserve kept free for the database. */
   async function assertRoomFor(bytes: number): Promise<void> {
-    const space = await storage.space?.();
+    const space = await storage.space?.({ fresh: true });
     if (!space) return;
     const needed = bytes + space.reserveBytes;
     if (space.freeBytes - promised < needed) {
