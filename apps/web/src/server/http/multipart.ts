@@ -127,6 +127,9 @@ export function parseUpload(request: Request, options: UploadOptions): Promise<S
       // the AppError the request deserves. Piping keeps backpressure; nothing is buffered beyond it.
       const out = new PassThrough();
       Object.defineProperty(out, 'truncated', { get: () => (file as Readable & { truncated?: boolean }).truncated === true });
+      // Whoever reads `out` sees its error through its own listener; this one keeps an error that comes
+      // when nobody is reading yet (or any more) from becoming an uncaught exception that ends the process.
+      out.on('error', () => {});
       file.on('error', (error) => out.destroy(asUploadError(error)));
       file.pipe(out);
       resolve({ filename: info.filename ?? 'document', stream: out, fields: () => closed });
