@@ -21,6 +21,7 @@ import { embedDocumentSlice, ingestDocument, markDocumentFailed, markDocumentQue
 import { backoffMs, createJobQueue, type Job, type JobQueue } from './queue.js';
 import { activateIfComplete, passagesMissingVectors, prepareEmbeddingSpace, type EmbeddingSpace } from './spaces.js';
 import { sweepOrphanObjects } from './orphans.js';
+import { failureReason } from './failure-reason.js';
 
 export interface WorkerLogger {
   info(obj: object, msg: string): void;
@@ -73,14 +74,6 @@ export const JOBS_CHANNEL = 'quarry_jobs';
 const noopLogger: WorkerLogger = { info() {}, warn() {}, error() {} };
 
 /** Turns any error into a sentence fit for the document's `error` field. */
-function reasonOf(error: unknown): string {
-  if (error instanceof ExtractionError) return error.message.charAt(0).toUpperCase() + error.message.slice(1) + '.';
-  if (error instanceof ObjectNotFoundError) return 'The stored file is missing.';
-  if (error instanceof EmbeddingProviderError) return `Embedding failed: ${error.message}.`;
-  const message = error instanceof Error ? error.message : String(error);
-  return `Processing failed: ${message.slice(0, 300)}.`;
-}
-
 export class IngestWorker {
   readonly queue: JobQueue;
   private readonly logger: WorkerLogger;
@@ -326,7 +319,7 @@ export class IngestWorker {
       error instanceof ExtractionError ||
       error instanceof ObjectNotFoundError ||
       (error instanceof EmbeddingProviderError && !error.transient);
-    const reason = reasonOf(controller.signal.aborted ? controller.signal.reason : error);
+    const reason = failureReason(controller.signal.aborted ? controller.signal.reason : error);
     if (permanent || job.attempts >= job.maxAttempts) {
       await this.queue.fail(job.id, reason);
       if (documentId && job.kind === 'ingest') await markDocumentFailed(this.options.db, documentId, reason);
