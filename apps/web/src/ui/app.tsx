@@ -8,9 +8,12 @@ import { Route, Switch, useLocation, useSearch } from 'wouter';
 import { ErrorText, Navigate, Spinner } from './components/common.js';
 import { AccountScreen } from './screens/account.js';
 import { AdminScreen } from './screens/admin.js';
-import { AuthScreen, SignedInInvitation, authStatusQuery, meQuery } from './screens/auth.js';
+import { authStatusQuery, meQuery } from './api/queries.js';
+import { NotFoundScreen } from './components/not-found.js';
+import { AuthScreen, SignedInInvitation } from './screens/auth.js';
 import { Layout } from './screens/layout.js';
-import { NewWorkspaceScreen, NotFoundScreen, WorkspaceRoutes } from './screens/workspace.js';
+import { NewWorkspaceScreen } from './screens/new-workspace.js';
+import { WorkspaceRoutes } from './workspace/routes.js';
 
 export function useMe() {
   const queryClient = useQueryClient();

@@ -249,8 +249,7 @@ export const api = {
     actorEmail?: string;
     since?: string;
     until?: string;
-  }) =>
-    withQuery(e.adminAuditExport.path, filters),
+  }) => withQuery(e.adminAuditExport.path, filters),
 };
 
 export type { Answer };

@@ -5,8 +5,8 @@ import { useSearchParams } from 'wouter';
 import { api } from '../api/client.js';
 import type { AdminUser, Me } from '../api/contract.js';
 import { ErrorText, PageTitle, Spinner, formatDate } from '../components/common.js';
-import { Audit } from './admin-audit.js';
-import { Invitations } from './admin-invitations.js';
+import { Audit } from '../admin/audit.js';
+import { Invitations } from '../admin/invitations.js';
 
 type Tab = 'users' | 'invitations' | 'audit';
 const tabs: { id: Tab; label: string }[] = [

@@ -8,9 +8,8 @@ import { api } from '../api/client.js';
 import type { Answer, Citation } from '../api/contract.js';
 import { askStream } from '../api/stream.js';
 import { ErrorText, PageTitle } from '../components/common.js';
-import type { PassageLinkState } from './document.js';
-import { passageHref } from './search.js';
-import type { WorkspaceContext } from './workspace.js';
+import { passageHref, type PassageLinkState } from '../passage-links.js';
+import type { WorkspaceContext } from '../workspace/context.js';
 
 /** Passages near a question the documents do not cover (the server sends them with the finished answer; not sources). */
 type ClosestMatch = Omit<Citation, 'n'>;

@@ -6,19 +6,7 @@ import { ApiError, api } from '../api/client.js';
 import type { InvitationLookup, Me } from '../api/contract.js';
 import { useSubmit } from '../api/submit.js';
 import { ErrorText, Field, Navigate, PageTitle, Spinner, useTitle } from '../components/common.js';
-
-/** The signed-in user and their workspaces; null when signed out. */
-export const meQuery = {
-  queryKey: ['me'],
-  queryFn: async () => {
-    try {
-      return await api.me();
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return null;
-      throw error;
-    }
-  },
-};
+import { authStatusQuery, meQuery } from '../api/queries.js';
 
 /**
  * After signing in or up: learn who is signed in before the screen changes,
@@ -30,20 +18,6 @@ async function enter(queryClient: QueryClient, navigate: (to: string, o: { repla
   if (to) navigate(to, { replace: true });
   void queryClient.invalidateQueries({ queryKey: ['auth-status'] });
 }
-
-export const authStatusQuery = {
-  queryKey: ['auth-status'],
-  queryFn: async () => {
-    try {
-      return await api.authStatus();
-    } catch (error) {
-      // Older servers without the endpoint: assume an existing install with sign-in only.
-      if (error instanceof ApiError && error.status === 404)
-        return { needsAdmin: false, signupMode: 'invite' as const };
-      throw error;
-    }
-  },
-};
 
 function useAuthStatus() {
   return useQuery(authStatusQuery);
@@ -206,7 +180,11 @@ function ClosedSignUp({ mode }: { mode: 'invite' | 'closed' }) {
 
 /** The accept page: who the link is for and what it joins come from the server, before any typing. */
 function InvitationSignUp({ token }: { token: string }) {
-  const lookup = useQuery({ queryKey: ['invitation', token], queryFn: () => api.invitationLookup(token), retry: false });
+  const lookup = useQuery({
+    queryKey: ['invitation', token],
+    queryFn: () => api.invitationLookup(token),
+    retry: false,
+  });
   if (lookup.isPending) return <Spinner label="Checking the invitation…" />;
   if (lookup.isError) return <InvalidInvitation error={lookup.error} />;
   return <SignUpForm kind="invite" invitation={token} lookup={lookup.data} />;

@@ -7,13 +7,9 @@ import { useEffect, useRef } from 'react';
 import { Link, useSearchParams } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import { ErrorText, PageTitle, Spinner, formatBytes, formatDate } from '../components/common.js';
-import { NotFoundScreen, type WorkspaceContext } from './workspace.js';
-
-/** What the link that opened a passage knew about it (search snippet or citation quote). */
-export interface PassageLinkState {
-  passageText?: string;
-  headingPath?: string[] | null;
-}
+import { NotFoundScreen } from '../components/not-found.js';
+import type { PassageLinkState } from '../passage-links.js';
+import type { WorkspaceContext } from '../workspace/context.js';
 
 export function DocumentScreen({ ctx, documentId }: { ctx: WorkspaceContext; documentId: string }) {
   const [params] = useSearchParams();

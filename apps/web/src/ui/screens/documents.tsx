@@ -9,7 +9,7 @@ import { Link } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import type { QuarryDocument } from '../api/contract.js';
 import { uploadFile } from '../api/upload.js';
-import { authStatusQuery } from './auth.js';
+import { authStatusQuery, embedding, inFlight, useDocuments } from '../api/queries.js';
 import {
   ConfirmDialog,
   ErrorText,
@@ -19,7 +19,7 @@ import {
   formatBytes,
   formatDate,
 } from '../components/common.js';
-import { canEdit, type WorkspaceContext } from './workspace.js';
+import { canEdit, type WorkspaceContext } from '../workspace/context.js';
 
 interface UploadItem {
   key: number;
@@ -38,32 +38,6 @@ function existingIdOf(body: Record<string, unknown> | undefined): string | undef
   const inner = body?.error as Record<string, unknown> | undefined;
   const id = body?.existingId ?? inner?.existingId;
   return typeof id === 'string' ? id : undefined;
-}
-const inFlight = (d: QuarryDocument) => d.status === 'queued' || d.status === 'processing';
-/** Ready for keyword search, its vectors still being computed. */
-const embedding = (d: QuarryDocument) => d.status === 'ready' && d.vectors !== undefined && d.vectors.ready < d.vectors.total;
-
-export const documentsQuery = (ws: string) => ({
-  queryKey: ['documents', ws],
-  queryFn: async () => {
-    // Walk every page: a workspace's document list is what the user manages here.
-    const items: QuarryDocument[] = [];
-    let cursor: string | undefined;
-    for (let i = 0; i < 50; i++) {
-      const page = await api.listDocuments(ws, cursor);
-      items.push(...page.items);
-      if (!page.nextCursor) break;
-      cursor = page.nextCursor;
-    }
-    return items;
-  },
-});
-
-export function useDocuments(ws: string) {
-  return useQuery({
-    ...documentsQuery(ws),
-    refetchInterval: (query) => (query.state.data?.some((d) => inFlight(d) || embedding(d)) ? 1000 : false),
-  });
 }
 
 export function DocumentsScreen({ ctx }: { ctx: WorkspaceContext }) {

@@ -9,9 +9,9 @@ import { api } from '../api/client.js';
 import type { SearchHit, SearchMode } from '../api/contract.js';
 import { ErrorText, PageTitle, Spinner } from '../components/common.js';
 import { Snippet, snippetParts } from '../components/snippet.js';
-import type { PassageLinkState } from './document.js';
-import { useDocuments } from './documents.js';
-import type { WorkspaceContext } from './workspace.js';
+import { useDocuments } from '../api/queries.js';
+import { passageHref, type PassageLinkState } from '../passage-links.js';
+import type { WorkspaceContext } from '../workspace/context.js';
 
 /** The server's limit on a query (longer ones are refused with 400; far longer ones never fit in a URL). */
 export const MAX_QUERY = 2000;
@@ -21,12 +21,6 @@ const modes: { value: SearchMode; label: string; hint: string }[] = [
   { value: 'keyword', label: 'Keyword', hint: 'Exact words' },
   { value: 'semantic', label: 'Semantic', hint: 'Similar meaning' },
 ];
-
-export function passageHref(ws: string, hit: { documentId: string; passageId: string; page: number | null }) {
-  const query = new URLSearchParams({ passage: hit.passageId });
-  if (hit.page !== null && hit.page !== undefined) query.set('page', String(hit.page));
-  return `/w/${ws}/documents/${hit.documentId}?${query.toString()}`;
-}
 
 export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
   const [params, setParams] = useSearchParams();
@@ -134,14 +128,19 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
         <details className="search-help small">
           <summary id="search-syntax">Search tips</summary>
           <ul>
-            <li>Type a question or a few words: every word counts, rarer words count more, and words like “or” and “not” are just words.</li>
+            <li>
+              Type a question or a few words: every word counts, rarer words count more, and words like “or” and “not”
+              are just words.
+            </li>
             <li>
               <code>&quot;exact phrase&quot;</code> in double quotes must appear as written.
             </li>
             <li>
               <code>-word</code> after a space leaves out passages with that word.
             </li>
-            <li>Keyword matches words and their forms (index, indexing); semantic matches meaning; hybrid combines both.</li>
+            <li>
+              Keyword matches words and their forms (index, indexing); semantic matches meaning; hybrid combines both.
+            </li>
           </ul>
         </details>
       </form>

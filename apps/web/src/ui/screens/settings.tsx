@@ -6,7 +6,7 @@ import { api } from '../api/client.js';
 import { useSubmit } from '../api/submit.js';
 import type { Member, WorkspaceRole } from '../api/contract.js';
 import { ConfirmDialog, ErrorText, Field, PageTitle, Spinner } from '../components/common.js';
-import type { WorkspaceContext } from './workspace.js';
+import type { WorkspaceContext } from '../workspace/context.js';
 
 const roles: { value: WorkspaceRole; label: string }[] = [
   { value: 'viewer', label: 'Viewer — search and ask' },

@@ -63,7 +63,13 @@ export function Audit() {
         </Field>
         <Field label="Actor e-mail">
           {(id) => (
-            <input id={id} type="email" value={draft.actorEmail} placeholder="name@example.com" onChange={set('actorEmail')} />
+            <input
+              id={id}
+              type="email"
+              value={draft.actorEmail}
+              placeholder="name@example.com"
+              onChange={set('actorEmail')}
+            />
           )}
         </Field>
         <Field label="Since">

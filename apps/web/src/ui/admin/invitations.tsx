@@ -9,7 +9,7 @@ import { api } from '../api/client.js';
 import type { Invitation, Me, WorkspaceRole } from '../api/contract.js';
 import { useSubmit } from '../api/submit.js';
 import { ConfirmDialog, ErrorText, Field, Spinner, formatDate } from '../components/common.js';
-import { authStatusQuery } from './auth.js';
+import { authStatusQuery } from '../api/queries.js';
 
 const signupModes = {
   open: 'Open: anyone can create an account.',
