@@ -110,6 +110,12 @@ export const apiKeys = pgTable(
     createdAt: tstz('created_at').notNull().defaultNow(),
     lastUsedAt: tstz('last_used_at'),
     revokedAt: tstz('revoked_at'),
+    /** Limits the key to this one workspace; null: every workspace of its user. */
+    workspaceId: uuid('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** Reads only (GET/HEAD, search and ask): see services/api-keys.ts. */
+    readOnly: boolean('read_only').notNull().default(false),
+    /** After this the key answers 401 `api_key_expired`; null: never. */
+    expiresAt: tstz('expires_at'),
   },
   (t) => [index('api_keys_user_idx').on(t.userId)],
 );

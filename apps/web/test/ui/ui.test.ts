@@ -397,6 +397,32 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
     await admin.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
     await admin.getByText('No keys yet.').waitFor(WAIT);
     expect((await fetch(`${base}/api/me`, { headers: { 'x-api-key': key } })).status).toBe(401);
+
+    // A restricted key (issue 16): one workspace, read-only, 7 days; the list says so, and the API holds it to that.
+    await admin.getByLabel('Key name').fill('report reader');
+    const only = admin.getByLabel('Workspaces').locator('option').nth(1);
+    const onlyLabel = (await only.textContent())!.trim();
+    await admin.getByLabel('Workspaces').selectOption({ index: 1 });
+    await admin.getByLabel('Expires').selectOption('7');
+    await admin.getByLabel('Read-only').check();
+    await admin.getByRole('button', { name: 'Create key' }).click();
+    const limited = await admin.getByLabel('New API key').inputValue(WAIT);
+    await admin.getByRole('button', { name: 'Done' }).click();
+    const row = admin.getByRole('list', { name: 'API keys' }).getByRole('listitem').first();
+    await row.getByText(`only ${onlyLabel.replace(/^Only /, '')} · read-only`).waitFor(WAIT); // option "Only X" → "only X · read-only"
+    await row.getByText(/expires/).waitFor(WAIT);
+    await row.getByText(/never used/).waitFor(WAIT);
+    const listed = await (await fetch(`${base}/api/workspaces`, { headers: { 'x-api-key': limited } })).json();
+    expect(listed.items).toHaveLength(1);
+    const form = new FormData();
+    form.append('file', new Blob(['# No\n\nRead-only.'], { type: 'text/markdown' }), 'no.md');
+    const upload = await fetch(`${base}/api/workspaces/${listed.items[0].id}/documents`, { method: 'POST', headers: { 'x-api-key': limited }, body: form });
+    expect(upload.status).toBe(403);
+    await admin.reload();
+    await admin.getByRole('list', { name: 'API keys' }).getByRole('listitem').first().getByText(/last used/).waitFor(WAIT);
+    await admin.getByRole('list', { name: 'API keys' }).getByRole('button', { name: 'Revoke' }).click();
+    await admin.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+    await admin.getByText('No keys yet.').waitFor(WAIT);
   });
 
   it('admin: users with roles and bans, and the audit log with filters', async () => {

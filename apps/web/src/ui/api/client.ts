@@ -219,8 +219,10 @@ export const api = {
     signal?: AbortSignal,
   ) => call<SearchResult>(e.search, { ws }, { query: { limit: 10, ...q }, signal }),
   listApiKeys: () => call<Page<ApiKey>>(e.listApiKeys),
-  createApiKey: (name: string, idempotencyKey?: string) =>
-    call<CreatedApiKey>(e.createApiKey, {}, { body: { name }, idempotencyKey }),
+  createApiKey: (
+    body: { name: string; workspaceId?: string | null; readOnly?: boolean; expiresAt?: string | null },
+    idempotencyKey?: string,
+  ) => call<CreatedApiKey>(e.createApiKey, {}, { body, idempotencyKey }),
   revokeApiKey: (id: string) => call<void>(e.revokeApiKey, { id }),
   getPassage: (ws: string, id: string) => call<Passage>(e.getPassage, { ws, id }),
   askUrl: (ws: string) => pathOf(e.ask.path, { ws }),

@@ -129,8 +129,20 @@ export const AuthStatusShape = obj({
   maxUploadMb: optional(num),
 });
 
-export const ApiKeyShape = obj({ id: str, name: str, prefix: str, createdAt: str, lastUsedAt: nullable(str) });
-export const CreatedApiKeyShape = obj({ id: str, name: str, prefix: str, createdAt: str, key: str });
+const apiKeyFields = {
+  id: str,
+  name: str,
+  prefix: str,
+  createdAt: str,
+  lastUsedAt: nullable(str),
+  workspaceId: nullable(str),
+  workspaceName: nullable(str),
+  readOnly: bool,
+  expiresAt: nullable(str),
+  expired: bool,
+};
+export const ApiKeyShape = obj(apiKeyFields);
+export const CreatedApiKeyShape = obj({ ...apiKeyFields, key: str });
 
 export const page = <S extends Shape>(item: S) => obj({ items: arrayOf(item), nextCursor: nullable(str) });
 

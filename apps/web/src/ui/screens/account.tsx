@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api/client.js';
 import { useSubmit } from '../api/submit.js';
-import type { Me } from '../api/contract.js';
+import type { ApiKey, Me } from '../api/contract.js';
 import { ConfirmDialog, ErrorText, Field, PageTitle, Spinner, formatDate } from '../components/common.js';
 
 export function AccountScreen({ me }: { me: Me }) {
@@ -16,7 +16,7 @@ export function AccountScreen({ me }: { me: Me }) {
       </p>
       <PasswordForm />
       <Sessions />
-      <ApiKeys />
+      <ApiKeys workspaces={me.workspaces} />
     </section>
   );
 }
@@ -140,19 +140,52 @@ function summarizeAgent(ua: string): string {
   return os ? `${browser} on ${os}` : browser;
 }
 
-function ApiKeys() {
+/** A key's reach in words: which workspaces, read or write, until when. */
+function scopeText(k: ApiKey) {
+  const where = k.workspaceId ? `only ${k.workspaceName ?? 'one workspace'}` : 'all your workspaces';
+  const what = k.readOnly ? 'read-only' : 'read and write';
+  return `${where} · ${what}`;
+}
+
+const EXPIRY_CHOICES = [
+  { value: '', label: 'Never' },
+  { value: '7', label: 'In 7 days' },
+  { value: '30', label: 'In 30 days' },
+  { value: '90', label: 'In 90 days' },
+  { value: '365', label: 'In a year' },
+];
+
+function ApiKeys({ workspaces }: { workspaces: Me['workspaces'] }) {
   const queryClient = useQueryClient();
   const keys = useQuery({ queryKey: ['api-keys'], queryFn: api.listApiKeys });
   const [name, setName] = useState('');
+  const [workspaceId, setWorkspaceId] = useState('');
+  const [readOnly, setReadOnly] = useState(false);
+  const [expiresInDays, setExpiresInDays] = useState('');
   const [created, setCreated] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<{ id: string; name: string } | null>(null);
-  const create = useSubmit((_: void, idempotencyKey) => api.createApiKey(name.trim(), idempotencyKey), {
-    onSuccess: async (key) => {
-      setName('');
-      setCreated(key.key);
-      await queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+  const create = useSubmit(
+    (_: void, idempotencyKey) =>
+      api.createApiKey(
+        {
+          name: name.trim(),
+          workspaceId: workspaceId || null,
+          readOnly,
+          expiresAt: expiresInDays ? new Date(Date.now() + Number(expiresInDays) * 86_400_000).toISOString() : null,
+        },
+        idempotencyKey,
+      ),
+    {
+      onSuccess: async (key) => {
+        setName('');
+        setWorkspaceId('');
+        setReadOnly(false);
+        setExpiresInDays('');
+        setCreated(key.key);
+        await queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+      },
     },
-  });
+  );
   const revoke = useMutation({
     mutationFn: (id: string) => api.revokeApiKey(id),
     onSuccess: async () => {
@@ -164,7 +197,8 @@ function ApiKeys() {
     <div className="card">
       <h2>API keys</h2>
       <p className="muted small">
-        A key acts as you in scripts: send it in the <code>x-api-key</code> header.
+        A key acts as you in scripts: send it in the <code>x-api-key</code> header. Limit it to one workspace, to
+        reading (read, search and ask), or to a time, and it can do no more than that.
       </p>
       {created ? (
         <div className="notice" role="status">
@@ -193,9 +227,17 @@ function ApiKeys() {
             <li key={k.id} className="row-between">
               <div>
                 <div>{k.name || 'Unnamed key'}</div>
+                <div className="muted small">{scopeText(k)}</div>
                 <div className="muted small">
                   <span className="mono">{k.prefix}…</span> · created {formatDate(k.createdAt)}
                   {k.lastUsedAt ? ` · last used ${formatDate(k.lastUsedAt)}` : ' · never used'}
+                  {k.expired ? (
+                    <strong className="danger-text"> · expired {formatDate(k.expiresAt!)}</strong>
+                  ) : k.expiresAt ? (
+                    ` · expires ${formatDate(k.expiresAt)}`
+                  ) : (
+                    ' · never expires'
+                  )}
                 </div>
               </div>
               <button
@@ -230,6 +272,32 @@ function ApiKeys() {
               />
             )}
           </Field>
+          <Field label="Workspaces">
+            {(id) => (
+              <select id={id} value={workspaceId} onChange={(e) => setWorkspaceId(e.target.value)}>
+                <option value="">All my workspaces</option>
+                {workspaces.map((w) => (
+                  <option key={w.id} value={w.id}>
+                    Only {w.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Expires">
+            {(id) => (
+              <select id={id} value={expiresInDays} onChange={(e) => setExpiresInDays(e.target.value)}>
+                {EXPIRY_CHOICES.map((c) => (
+                  <option key={c.value} value={c.value}>
+                    {c.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <label className="checkbox">
+            <input type="checkbox" checked={readOnly} onChange={(e) => setReadOnly(e.target.checked)} /> Read-only
+          </label>
           <button type="submit" disabled={create.busy}>
             {create.busy ? 'Creating…' : 'Create key'}
           </button>

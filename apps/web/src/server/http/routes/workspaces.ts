@@ -71,7 +71,9 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<AppEnv>, services: Serv
       responses: { 200: { description: 'Your workspaces', content: json(z.object({ items: z.array(Workspace), nextCursor: z.null() })) } },
     }),
     async (c) => {
-      const rows = await workspaces.listForUser(c.get('user')!.id);
+      // A workspace-scoped API key sees its one workspace, as if it were the user's only one.
+      const only = c.get('apiKeyScope')?.workspaceId;
+      const rows = (await workspaces.listForUser(c.get('user')!.id)).filter((w) => !only || w.id === only);
       return c.json({ items: rows.map((w) => ({ ...w, createdAt: w.createdAt.toISOString() })), nextCursor: null }, 200);
     },
   );
