@@ -14,6 +14,7 @@ import { createApiKeyService } from './api-keys.js';
 import { createAuditLog } from './audit.js';
 import { createDocumentService } from './documents.js';
 import { createIdempotency } from './idempotency.js';
+import { createReaderService } from './reader.js';
 import { createSearchServices } from './search.js';
 import { createInvitationService } from './invitations.js';
 import { createUserService } from './users.js';
@@ -79,6 +80,7 @@ export function createServices(config: Config, db: Database, options: ServiceOpt
     users,
     workspaces,
     documents,
+    reader: createReaderService(db, { language: config.search.language }),
     ...createSearchServices(config, db),
     storage: options.storage,
     /** Later layers (documents) register what must be removed with a workspace. */

@@ -12,8 +12,9 @@ import { AppError, payloadTooLarge } from '../errors.js';
 import { errorBody } from '../middleware/error-handler.js';
 import { parseUpload } from '../multipart.js';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.js';
-import { cursorInstant } from '../schemas.js';
+import { cursorInstant, text } from '../schemas.js';
 import { authorizeWorkspace } from '../../services/authorization.js';
+import { READER_LIMITS } from '../../services/reader.js';
 import { attachmentDisposition, presentDocument, UploadNotStored } from '../../services/documents.js';
 import type { Services } from '../../services/index.js';
 import { actorOf, meta } from './workspaces.js';
@@ -46,7 +47,7 @@ const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema
 const Cursor = z.object({ at: cursorInstant(), id: z.uuid() });
 
 export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
-  const { db, documents, audit, config } = services;
+  const { db, documents, audit, config, reader } = services;
   const base = '/api/workspaces/{ws}/documents';
 
   app.openAPIRegistry.registerPath({
@@ -151,6 +152,84 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
       const p = c.req.valid('param');
       const access = await authorizeWorkspace(db, c.get('user')!.id, p.ws, 'viewer');
       return c.json(presentDocument(await documents.get(access.workspaceId, p.id)), 200);
+    },
+  );
+
+  const ReaderPassage = z
+    .object({
+      id: z.string(),
+      ordinal: z.number(),
+      page: z.number().nullable(),
+      headingPath: z.array(z.string()),
+      text: z.string(),
+      overlap: z.number().openapi({ description: 'Leading characters of text that repeat the end of the previous passage (show them once)' }),
+    })
+    .openapi('ReaderPassage');
+  const ordinal = z.coerce.number().int().min(-1).max(2_147_483_647);
+  const WindowQuery = z
+    .object({
+      after: ordinal.optional().openapi({ description: 'Passages after this ordinal (-1 or absent: from the start)' }),
+      before: ordinal.optional().openapi({ description: 'The passages just before this ordinal' }),
+      around: z.uuid().optional().openapi({ description: 'A window that holds this passage, with context before it' }),
+      limit: z.coerce.number().int().min(1).max(READER_LIMITS.maxLimit).default(READER_LIMITS.defaultLimit),
+    })
+    .refine((q) => [q.after, q.before, q.around].filter((v) => v !== undefined).length <= 1, {
+      message: 'give at most one of after, before and around',
+      path: ['after'],
+    });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: `${base}/{id}/passages`,
+      tags: ['documents'],
+      summary: 'The document\'s passages in order, a window at a time (the reader)',
+      request: { params: DocParams, query: WindowQuery },
+      responses: {
+        200: {
+          description: 'A window of passages in document order',
+          content: json(z.object({ items: z.array(ReaderPassage), total: z.number(), hasBefore: z.boolean(), hasAfter: z.boolean() })),
+        },
+        404: { description: 'No such document (or passage for `around`) in a workspace of yours' },
+      },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const access = await authorizeWorkspace(db, c.get('user')!.id, p.ws, 'viewer');
+      const q = c.req.valid('query');
+      const request =
+        q.around !== undefined
+          ? { around: q.around, limit: q.limit }
+          : q.before !== undefined
+            ? { before: q.before, limit: q.limit }
+            : { after: q.after, limit: q.limit };
+      c.header('Cache-Control', 'private, no-store');
+      return c.json(await reader.window(access.workspaceId, p.id, request), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: `${base}/{id}/matches`,
+      tags: ['documents'],
+      summary: 'Where a search\'s words occur in the document (the reader\'s next / previous match)',
+      request: {
+        params: DocParams,
+        query: z.object({ q: text().min(1, 'enter something to find').max(READER_LIMITS.maxQueryChars) }),
+      },
+      responses: {
+        200: {
+          description: 'Passages holding any of the words, in document order, and the words\' lexemes',
+          content: json(z.object({ terms: z.array(z.string()), passageIds: z.array(z.string()) })),
+        },
+      },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const access = await authorizeWorkspace(db, c.get('user')!.id, p.ws, 'viewer');
+      c.header('Cache-Control', 'private, no-store');
+      return c.json(await reader.matches(access.workspaceId, p.id, c.req.valid('query').q), 200);
     },
   );
 
