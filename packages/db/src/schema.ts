@@ -226,6 +226,12 @@ export const documents = pgTable(
     error: text('error'),
     pageCount: integer('page_count'),
     passageCount: integer('passage_count').notNull().default(0),
+    /** Where the file sat in an uploaded or imported folder (`reports/2026/q1.pdf`); null for a single file. */
+    path: text('path'),
+    /** What extraction is doing right now ("OCR page 3 of 40"); null when idle. */
+    progress: text('progress'),
+    /** Pages whose text was recognised by OCR, not read from a text layer. */
+    ocrPages: integer('ocr_pages').array().notNull().default(sql`'{}'::integer[]`),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: tstz('created_at').notNull().defaultNow(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
@@ -233,6 +239,7 @@ export const documents = pgTable(
   (t) => [
     uniqueIndex('documents_workspace_sha256_idx').on(t.workspaceId, t.sha256),
     index('documents_workspace_created_idx').on(t.workspaceId, t.createdAt, t.id),
+    index('documents_workspace_path_idx').on(t.workspaceId, t.path),
   ],
 );
 
