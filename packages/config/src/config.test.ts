@@ -8,8 +8,30 @@ describe('loadConfig', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.database).toEqual({ kind: 'pglite', dir: './data' });
     expect(config.storage).toEqual({ driver: 'fs', dir: './data/objects', reserveBytes: 256 * 1024 * 1024, watchDirs: ['./data'] });
-    expect(config.ai.openai).toBeUndefined();
+    expect(config.ai.embedding).toBeUndefined();
+    expect(config.ai.chat).toBeUndefined();
     expect(config.auth.signupMode).toBe('open');
+  });
+
+  it('chat and embeddings each default to the OPENAI_* endpoint and key, and may point elsewhere', () => {
+    const shared = loadConfig({ OPENAI_API_KEY: 'sk-shared', CHAT_MODEL: 'gpt-4o-mini', EMBEDDING_MODEL: 'text-embedding-3-small' });
+    expect(shared.ai.chat).toEqual({ baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-shared' });
+    expect(shared.ai.embedding).toEqual({ baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-shared' });
+    const split = loadConfig({
+      OPENAI_API_KEY: 'sk-shared',
+      CHAT_MODEL: 'llama3.2',
+      CHAT_BASE_URL: 'http://127.0.0.1:11434/v1/',
+      CHAT_API_KEY: 'ollama',
+      EMBEDDING_MODEL: 'text-embedding-3-small',
+      EMBEDDING_BASE_URL: 'http://127.0.0.1:8080/v1',
+    });
+    expect(split.ai.chat).toEqual({ baseUrl: 'http://127.0.0.1:11434/v1', apiKey: 'ollama' });
+    expect(split.ai.embedding).toEqual({ baseUrl: 'http://127.0.0.1:8080/v1', apiKey: 'sk-shared' });
+    // A chat server alone: embeddings stay offline (no EMBEDDING_MODEL), answers are generated.
+    const chatOnly = loadConfig({ CHAT_MODEL: 'llama3.2', CHAT_BASE_URL: 'http://127.0.0.1:11434/v1' });
+    expect(chatOnly.ai.embeddingModel).toBeUndefined();
+    expect(chatOnly.ai.chat?.baseUrl).toBe('http://127.0.0.1:11434/v1');
+    expect(() => loadConfig({ CHAT_BASE_URL: 'not a url' })).toThrow(/CHAT_BASE_URL/);
   });
 
   it.each([

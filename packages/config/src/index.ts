@@ -68,6 +68,14 @@ const schema = z.object({
   EMBEDDING_MODEL: optionalString,
   EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(4096).optional(),
   CHAT_MODEL: optionalString,
+  // Chat and embeddings may live on different servers (a local Ollama for one, OpenAI for the other);
+  // each falls back to the OPENAI_* pair.
+  CHAT_BASE_URL: z.url().optional().or(z.literal('').transform(() => undefined)),
+  CHAT_API_KEY: optionalString,
+  EMBEDDING_BASE_URL: z.url().optional().or(z.literal('').transform(() => undefined)),
+  EMBEDDING_API_KEY: optionalString,
+  ASK_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
+  ASK_LIMIT_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(500),
   MODEL_CACHE_DIR: optionalString,
   AI_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   INGEST_CONCURRENCY: z.coerce.number().int().min(0).max(32).default(2),
@@ -89,6 +97,10 @@ const fixes: Record<string, string> = {
   SIGNUP_MODE: 'use one of open, invite, closed',
   S3_ENDPOINT: 'set S3_ENDPOINT to the https URL of your S3-compatible endpoint',
   OPENAI_BASE_URL: 'set OPENAI_BASE_URL to the /v1 URL of an OpenAI-compatible server',
+  CHAT_BASE_URL: 'set CHAT_BASE_URL to the /v1 URL of the chat server (e.g. http://127.0.0.1:11434/v1 for Ollama), or unset it to use OPENAI_BASE_URL',
+  EMBEDDING_BASE_URL: 'set EMBEDDING_BASE_URL to the /v1 URL of the embedding server, or unset it to use OPENAI_BASE_URL',
+  ASK_LIMIT_PER_MINUTE: 'set ASK_LIMIT_PER_MINUTE to the questions one user (or API key) may ask per minute, e.g. 20',
+  ASK_LIMIT_PER_DAY: 'set ASK_LIMIT_PER_DAY to the questions one user (or API key) may ask per day, e.g. 500',
   NODE_ENV: 'use development, production or test',
   DATABASE_APP_ROLE: 'set DATABASE_APP_ROLE to a new role name such as quarry_web (not the owner in DATABASE_URL)',
   DATABASE_APP_PASSWORD: 'set DATABASE_APP_PASSWORD (openssl rand -hex 32) together with DATABASE_APP_ROLE',
@@ -193,9 +205,20 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
             watchDirs: [env.DATA_DIR],
           } as const),
     ai: {
-      openai: env.OPENAI_API_KEY !== undefined || env.EMBEDDING_MODEL !== undefined || env.CHAT_MODEL !== undefined
-        ? { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL.replace(/\/+$/, '') }
-        : undefined,
+      // Without EMBEDDING_MODEL embeddings are offline and without CHAT_MODEL answers are extractive, whatever
+      // URLs are set. The embedding endpoint is still known when only a key or URL is set: a remote space that
+      // stays active while the offline model re-embeds must embed its queries there.
+      embedding:
+        env.EMBEDDING_MODEL !== undefined || env.EMBEDDING_BASE_URL !== undefined || env.EMBEDDING_API_KEY !== undefined || env.OPENAI_API_KEY !== undefined
+          ? {
+              baseUrl: (env.EMBEDDING_BASE_URL ?? env.OPENAI_BASE_URL).replace(/\/+$/, ''),
+              apiKey: env.EMBEDDING_API_KEY ?? env.OPENAI_API_KEY,
+            }
+          : undefined,
+      chat:
+        env.CHAT_MODEL !== undefined
+          ? { baseUrl: (env.CHAT_BASE_URL ?? env.OPENAI_BASE_URL).replace(/\/+$/, ''), apiKey: env.CHAT_API_KEY ?? env.OPENAI_API_KEY }
+          : undefined,
       embeddingModel: env.EMBEDDING_MODEL,
       embeddingDimensions: env.EMBEDDING_DIMENSIONS,
       chatModel: env.CHAT_MODEL,
@@ -214,6 +237,8 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
       chunkOverlap: env.CHUNK_OVERLAP,
     },
     search: { language: env.SEARCH_LANGUAGE },
+    /** Questions per user and per API key (Ask), counted in the database so every replica shares them. */
+    ask: { perMinute: env.ASK_LIMIT_PER_MINUTE, perDay: env.ASK_LIMIT_PER_DAY },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -97,7 +97,7 @@ describe('openai-compatible embedder', () => {
   });
 
   it('is chosen by EMBEDDING_MODEL, probing unknown dimensions', async () => {
-    const embedder = await createEmbedder({ openai: { baseUrl: server.baseUrl }, embeddingModel: 'fake-embed', timeoutMs: 5_000 });
+    const embedder = await createEmbedder({ embedding: { baseUrl: server.baseUrl }, embeddingModel: 'fake-embed', timeoutMs: 5_000 });
     expect(embedder.space).toEqual({ provider: 'openai', model: 'fake-embed', dimensions: 32 });
     const local = await createEmbedder({ timeoutMs: 5_000 });
     expect(local.space.provider).toBe('local');

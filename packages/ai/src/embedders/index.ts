@@ -21,7 +21,8 @@ export { MINILM_DIMENSIONS, MINILM_MAX_TOKENS, MINILM_MODEL } from './minilm/mod
 
 /** The subset of `config.ai` the embedders read. */
 export interface EmbedderConfig {
-  openai?: { apiKey?: string; baseUrl: string };
+  /** The OpenAI-compatible embedding server (EMBEDDING_BASE_URL / EMBEDDING_API_KEY, else the OPENAI_* pair). */
+  embedding?: { apiKey?: string; baseUrl: string };
   embeddingModel?: string;
   embeddingDimensions?: number;
   timeoutMs: number;
@@ -54,12 +55,12 @@ function miniLm(ai: EmbedderConfig, tuning: EmbedderTuning): Embedder {
  * the hashed embedder, whose `status.fallbackReason` says why.
  */
 export async function createEmbedder(ai: EmbedderConfig, tuning: EmbedderTuning = {}): Promise<Embedder> {
-  if (!ai.embeddingModel || !ai.openai) {
+  if (!ai.embeddingModel || !ai.embedding) {
     const unavailable = (tuning.miniLmUnavailable ?? miniLmUnavailableReason)();
     if (unavailable === undefined) return miniLm(ai, tuning);
     return createLocalEmbedder({ fallbackReason: `${MINILM_MODEL} cannot run here: ${unavailable}` });
   }
-  const base = { baseUrl: ai.openai.baseUrl, apiKey: ai.openai.apiKey, model: ai.embeddingModel, timeoutMs: ai.timeoutMs, ...tuning };
+  const base = { baseUrl: ai.embedding.baseUrl, apiKey: ai.embedding.apiKey, model: ai.embeddingModel, timeoutMs: ai.timeoutMs, ...tuning };
   const dimensions =
     ai.embeddingDimensions ?? KNOWN_EMBEDDING_DIMENSIONS[ai.embeddingModel] ?? (await probeEmbeddingDimensions(base));
   return createOpenAIEmbedder({
@@ -83,10 +84,10 @@ export function createEmbedderForSpace(ai: EmbedderConfig, space: EmbeddingSpace
     if (space.model === LOCAL_EMBEDDER_MODEL) return createLocalEmbedder({ dimensions: space.dimensions });
     return undefined;
   }
-  if (space.provider === 'openai' && ai.openai) {
+  if (space.provider === 'openai' && ai.embedding) {
     return createOpenAIEmbedder({
-      baseUrl: ai.openai.baseUrl,
-      apiKey: ai.openai.apiKey,
+      baseUrl: ai.embedding.baseUrl,
+      apiKey: ai.embedding.apiKey,
       model: space.model,
       dimensions: space.dimensions,
       requestDimensions: space.model.startsWith('text-embedding-3') && KNOWN_EMBEDDING_DIMENSIONS[space.model] !== space.dimensions,

@@ -233,7 +233,7 @@ export function checkAppConfig(env: Env, compose: ComposeModel): CheckResult[] {
   const out: CheckResult[] = [];
   try {
     const config = loadConfig(appEnv);
-    const summary = `storage ${config.storage.driver}, sign-up ${config.auth.signupMode}, AI ${config.ai.openai ? 'OpenAI-compatible' : 'offline'}`;
+    const summary = `storage ${config.storage.driver}, sign-up ${config.auth.signupMode}, AI: embeddings ${config.ai.embeddingModel ? 'OpenAI-compatible' : 'offline'}, answers ${config.ai.chatModel ? 'generated' : 'extractive'}`;
     out.push(missing.length > 0 ? ok('web accepts the rest of its configuration', `${summary}, once ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} set`) : ok('web accepts its configuration', summary));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

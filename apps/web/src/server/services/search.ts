@@ -9,9 +9,10 @@ import type { Database } from '@quarry/db';
 import { createAnswerService, createSearchService } from '@quarry/search';
 
 export function createChatProvider(config: Config): ChatProvider | undefined {
-  const { openai, chatModel, timeoutMs } = config.ai;
-  if (chatModel === undefined || openai === undefined) return undefined;
-  return createOpenAIChatProvider({ baseUrl: openai.baseUrl, apiKey: openai.apiKey, model: chatModel, timeoutMs });
+  const { chat, chatModel, timeoutMs } = config.ai;
+  if (chatModel === undefined || chat === undefined) return undefined;
+  // CHAT_BASE_URL / CHAT_API_KEY (else OPENAI_*): never the embedding endpoint's.
+  return createOpenAIChatProvider({ baseUrl: chat.baseUrl, apiKey: chat.apiKey, model: chatModel, timeoutMs });
 }
 
 export function createSearchServices(config: Config, db: Database, options: { chat?: ChatProvider } = {}) {
