@@ -28,6 +28,12 @@ export interface FakeChat {
   /** The reply for normal answers, as pieces streamed one chunk each. */
   reply: (messages: ChatRequestRecord['messages']) => string[];
   requests: ChatRequestRecord[];
+  /** Milliseconds between streamed pieces (0: all at once); lets a test stop an answer mid-stream. */
+  pieceDelayMs: number;
+  /** Every streamed response: whether the client closed the connection before the stream's end. */
+  streams: Array<{ closedByClient: boolean; piecesSent: number; closed: Promise<void> }>;
+  /** Every request's path (method and URL), to prove which server got which call. */
+  paths: string[];
   close(): Promise<void>;
 }
 
@@ -45,6 +51,9 @@ export async function startFakeChat(): Promise<FakeChat> {
     failNext: (...statuses) => steps.push(...statuses.map((status) => ({ kind: 'status' as const, status }))),
     reply: () => ['The documents say so', ' [1].'],
     requests,
+    pieceDelayMs: 0,
+    streams: [],
+    paths: [],
     close: async () => {
       for (const res of open) res.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -52,6 +61,7 @@ export async function startFakeChat(): Promise<FakeChat> {
   };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
+    fake.paths.push(`${req.method} ${req.url}`);
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       let body: { model?: string; stream?: boolean; messages?: ChatRequestRecord['messages'] } = {};
@@ -90,10 +100,38 @@ export async function startFakeChat(): Promise<FakeChat> {
         res.end();
         return;
       }
-      for (const piece of fake.reply(body.messages ?? [])) chunk(res, model, { content: piece });
-      chunk(res, model, {}, 'stop');
-      res.write('data: [DONE]\n\n');
-      res.end();
+      const pieces = fake.reply(body.messages ?? []);
+      if (fake.pieceDelayMs <= 0) {
+        for (const piece of pieces) chunk(res, model, { content: piece });
+        chunk(res, model, {}, 'stop');
+        res.write('data: [DONE]\n\n');
+        res.end();
+        return;
+      }
+      // Paced: one piece per tick, so a client's abort lands mid-stream; a closed socket ends the loop.
+      let ended = false;
+      let resolveClosed!: () => void;
+      const tracked = { closedByClient: false, piecesSent: 0, closed: new Promise<void>((r) => (resolveClosed = r)) };
+      fake.streams.push(tracked);
+      res.on('close', () => {
+        if (!ended) tracked.closedByClient = true;
+        resolveClosed();
+      });
+      let i = 0;
+      const tick = () => {
+        if (res.destroyed || res.writableEnded) return;
+        if (i < pieces.length) {
+          chunk(res, model, { content: pieces[i++]! });
+          tracked.piecesSent = i;
+          setTimeout(tick, fake.pieceDelayMs);
+          return;
+        }
+        ended = true;
+        chunk(res, model, {}, 'stop');
+        res.write('data: [DONE]\n\n');
+        res.end();
+      };
+      tick();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

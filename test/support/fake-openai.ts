@@ -12,7 +12,7 @@ export interface FakeOpenAI {
   /** Statuses to answer with, in order, before answering normally again. */
   failNext(...statuses: number[]): void;
   /** Every request seen: model, number of inputs, status answered. */
-  requests: Array<{ model: string; inputs: number; status: number; authorization?: string }>;
+  requests: Array<{ model: string; inputs: number; status: number; authorization?: string; path: string }>;
   close(): Promise<void>;
 }
 
@@ -33,7 +33,7 @@ export async function startFakeOpenAI(options: { dimensions?: number } = {}): Pr
           /* answered below */
         }
         const inputs = Array.isArray(body.input) ? body.input : typeof body.input === 'string' ? [body.input] : [];
-        const record = { model: String(body.model), inputs: inputs.length, authorization: req.headers.authorization };
+        const record = { model: String(body.model), inputs: inputs.length, authorization: req.headers.authorization, path: `${req.method} ${req.url}` };
         const status = failures.shift();
         if (req.url !== '/v1/embeddings' || req.method !== 'POST') {
           requests.push({ ...record, status: 404 });

@@ -32,6 +32,9 @@ export const workspaceRoutes: RouteCase[] = [
   { method: 'DELETE', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}`, min: 'editor' },
   { method: 'GET', path: ({ ws }) => `/api/workspaces/${ws}/search?q=secret`, min: 'viewer' },
   { method: 'POST', path: ({ ws }) => `/api/workspaces/${ws}/ask`, body: { question: 'What are the secret plans?' }, min: 'viewer' },
+  { method: 'GET', path: ({ ws }) => `/api/workspaces/${ws}/threads`, min: 'viewer' },
+  { method: 'POST', path: ({ ws }) => `/api/workspaces/${ws}/threads`, body: { title: 'Plans' }, min: 'viewer' },
+  { method: 'GET', path: ({ ws }) => `/api/workspaces/${ws}/threads?scope=shared`, min: 'viewer' },
   // Destructive last: deleting the workspace.
   { method: 'DELETE', path: ({ ws }) => `/api/workspaces/${ws}`, min: 'owner' },
 ];

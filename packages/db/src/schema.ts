@@ -13,6 +13,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -349,6 +350,72 @@ export const jobs = pgTable(
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
   (t) => [index('jobs_ready_idx').on(t.status, t.runAt), index('jobs_document_idx').on(t.documentId)],
+);
+
+// ---------------------------------------------------------------- conversations (Ask)
+
+/** One user's conversation in one workspace; `sharedAt` set: every member of the workspace may read it. */
+export const askThreads = pgTable(
+  'ask_threads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    sharedAt: tstz('shared_at'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('ask_threads_owner_idx').on(t.workspaceId, t.userId, t.updatedAt, t.id),
+    index('ask_threads_shared_idx').on(t.workspaceId, t.updatedAt, t.id).where(sql`${t.sharedAt} IS NOT NULL`),
+  ],
+);
+
+/**
+ * A question and its answer. `status` is `pending` while the answer is written (the row exists from the
+ * start, so a reconnecting client finds it), then `done`, `stopped` (the asker stopped it; `answer` holds
+ * what came) or `failed`.
+ */
+export const askMessages = pgTable(
+  'ask_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    threadId: uuid('thread_id')
+      .notNull()
+      .references(() => askThreads.id, { onDelete: 'cascade' }),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    ordinal: integer('ordinal').notNull(),
+    question: text('question').notNull(),
+    /** What retrieval searched for: the question, or a follow-up made standalone. */
+    retrievalQuery: text('retrieval_query').notNull(),
+    status: text('status', { enum: ['pending', 'done', 'stopped', 'failed'] }).notNull().default('pending'),
+    answer: text('answer').notNull().default(''),
+    citations: jsonb('citations').$type<unknown[]>().notNull().default(sql`'[]'::jsonb`),
+    closestMatches: jsonb('closest_matches').$type<unknown[]>().notNull().default(sql`'[]'::jsonb`),
+    /** `[n]` the model wrote that named no passage it was given (removed from `answer`). */
+    removedCitations: jsonb('removed_citations').$type<number[]>().notNull().default(sql`'[]'::jsonb`),
+    mode: text('mode', { enum: ['generated', 'extractive'] }),
+    model: text('model'),
+    errorCode: text('error_code'),
+    stopRequestedAt: tstz('stop_requested_at'),
+    /** The asker's rating: 1 helpful, -1 not. */
+    feedback: smallint('feedback'),
+    feedbackAt: tstz('feedback_at'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    completedAt: tstz('completed_at'),
+  },
+  (t) => [
+    uniqueIndex('ask_messages_thread_ordinal_idx').on(t.threadId, t.ordinal),
+    index('ask_messages_workspace_idx').on(t.workspaceId),
+    index('ask_messages_feedback_idx').on(t.feedbackAt, t.id).where(sql`${t.feedback} IS NOT NULL`),
+  ],
 );
 
 // ---------------------------------------------------------------- audit

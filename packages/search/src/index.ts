@@ -10,3 +10,5 @@ export { extractiveAnswer, composeAnswer, prepareCandidates, NOT_COVERED, NO_PAS
 export { selectSentences, type SelectionOptions, type Selection, type ScoredSentence } from './answers/selection.js';
 export { selectionForSpace, miniLmSelection, uncalibratedSelection } from './answers/calibration.js';
 export { candidateSentences, type CandidateSentence } from './answers/sentences.js';
+export { standaloneQuery, combineWithPrevious, isDependentFollowUp } from './answers/follow-up.js';
+export { createCitationCheck, checkCitations, type CitationCheck } from './answers/citation-check.js';

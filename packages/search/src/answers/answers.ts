@@ -16,10 +16,13 @@ import {
   type ClosestMatch,
   type QuestionEmbedding,
 } from './extractive.js';
+import { createCitationCheck } from './citation-check.js';
+import { standaloneQuery, type PreviousTurn } from './follow-up.js';
 import { buildAnswerPrompt } from './prompt.js';
 import type { SelectionOptions } from './selection.js';
 
 export type { Citation, ClosestMatch } from './extractive.js';
+export type { PreviousTurn } from './follow-up.js';
 
 export const ANSWER_LIMITS = { maxQuestionChars: 2_000, defaultTopK: 6, maxTopK: 12, maxAnswerTokens: 800 } as const;
 
@@ -32,6 +35,11 @@ export interface AnswerResult {
   mode: 'generated' | 'extractive';
   /** The chat model that wrote the answer; null for extractive answers. */
   model: string | null;
+  /**
+   * Numbers the model cited that named no passage it was given: removed from `answer` (and from the
+   * stream before it was shown). Non-empty marks the answer as having had invented citations.
+   */
+  removedCitations: number[];
 }
 
 export interface AnswerFailure {
@@ -47,6 +55,10 @@ export type AnswerEvent =
 export interface AskRequest {
   workspaceId: string;
   question: string;
+  /** What retrieval searches for, when not the question itself (a follow-up made standalone). */
+  retrievalQuery?: string;
+  /** Earlier turns of the thread, oldest first: a chat model sees them (without their citations). */
+  history?: PreviousTurn[];
   documentIds?: string[];
   topK?: number;
 }
@@ -69,6 +81,10 @@ export interface AnswerService {
   prepare(request: AskRequest): Promise<PreparedAnswer>;
   /** Runs an answer to completion; resolves to the `done` object or rejects with AnswerError. */
   answer(request: AskRequest, signal?: AbortSignal): Promise<AnswerResult>;
+  /** A follow-up made standalone for retrieval (follow-up.ts): by the chat model, else by the previous query's terms. */
+  standaloneQuery(question: string, history: PreviousTurn[], signal?: AbortSignal): ReturnType<typeof standaloneQuery>;
+  /** The chat model's name, or null when answers are extractive. */
+  readonly chatModel: string | null;
 }
 
 export class AnswerError extends Error {
@@ -93,21 +109,24 @@ export function createAnswerService(deps: AnswerServiceDeps): AnswerService {
       if (!Number.isInteger(topK) || topK < 1 || topK > ANSWER_LIMITS.maxTopK) {
         throw new SearchInputError('topK', `topK: a whole number from 1 to ${ANSWER_LIMITS.maxTopK}`);
       }
+      // A follow-up is answered about its standalone form: retrieval and the extractive selection use it.
+      const query = (request.retrievalQuery ?? question).replace(/\s+/g, ' ').trim().slice(0, 1000) || question.slice(0, 1000);
       const passages = await deps.search.retrieve({
         workspaceId: request.workspaceId,
-        query: question.slice(0, 1000),
+        query,
         mode: 'hybrid',
         topK,
         ...(request.documentIds !== undefined && request.documentIds.length > 0
           ? { documentIds: request.documentIds }
           : {}),
       });
-      const embedding = () => deps.search.questionEmbedding(question.slice(0, 1000)).catch(() => undefined);
+      const embedding = () => deps.search.questionEmbedding(query).catch(() => undefined);
+      const history = request.history ?? [];
       return {
         events: (signal) =>
           deps.chat
-            ? generated(deps.chat, question, passages, signal)
-            : extractive(question, passages, embedding, deps.extractive, signal),
+            ? generated(deps.chat, question, history, passages, signal)
+            : extractive(query, passages, embedding, deps.extractive, signal),
       };
     },
 
@@ -119,6 +138,9 @@ export function createAnswerService(deps: AnswerServiceDeps): AnswerService {
       }
       throw new AnswerError('answer_incomplete', 'The answer ended without a result.');
     },
+
+    standaloneQuery: (question, history, signal) => standaloneQuery(question, history, deps.chat, signal),
+    chatModel: deps.chat?.model ?? null,
   };
   return service;
 }
@@ -173,6 +195,7 @@ async function* extractive(
       closestMatches: result.closestMatches,
       mode: 'extractive',
       model: null,
+      removedCitations: [],
     },
   };
 }
@@ -180,6 +203,7 @@ async function* extractive(
 async function* generated(
   chat: ChatProvider,
   question: string,
+  history: PreviousTurn[],
   passages: RetrievedPassage[],
   signal?: AbortSignal,
 ): AsyncGenerator<AnswerEvent> {
@@ -190,16 +214,24 @@ async function* generated(
     yield { event: 'delta', data: { text: NO_PASSAGES } };
     yield {
       event: 'done',
-      data: { answer: NO_PASSAGES, citations: [], closestMatches: [], mode: 'generated', model: chat.model },
+      data: { answer: NO_PASSAGES, citations: [], closestMatches: [], mode: 'generated', model: chat.model, removedCitations: [] },
     };
     return;
   }
-  const { messages } = buildAnswerPrompt(question, passages);
+  const { messages } = buildAnswerPrompt(question, passages, undefined, history);
   let answer = '';
+  const check = createCitationCheck(passages.length);
   try {
-    for await (const text of chat.stream(messages, { signal, maxTokens: ANSWER_LIMITS.maxAnswerTokens })) {
+    for await (const piece of chat.stream(messages, { signal, maxTokens: ANSWER_LIMITS.maxAnswerTokens })) {
+      const text = check.push(piece);
+      if (text === '') continue;
       answer += text;
       yield { event: 'delta', data: { text } };
+    }
+    const rest = check.flush();
+    if (rest !== '') {
+      answer += rest;
+      yield { event: 'delta', data: { text: rest } };
     }
   } catch (error) {
     if (signal?.aborted) return;
@@ -231,6 +263,7 @@ async function* generated(
       closestMatches: [],
       mode: 'generated',
       model: chat.model,
+      removedCitations: [...check.removed],
     },
   };
 }

@@ -27,7 +27,16 @@ export function sourceLabel(p: Pick<RetrievedPassage, 'documentTitle' | 'page' |
   return parts.join(', ');
 }
 
-export function buildAnswerPrompt(question: string, passages: RetrievedPassage[], nonce = randomBytes(12).toString('hex')): AnswerPrompt {
+/** Earlier turns the model sees, at most, and characters of each earlier answer. */
+const MAX_HISTORY_TURNS = 4;
+const MAX_HISTORY_ANSWER_CHARS = 1_200;
+
+export function buildAnswerPrompt(
+  question: string,
+  passages: RetrievedPassage[],
+  nonce = randomBytes(12).toString('hex'),
+  history: Array<{ question: string; answer: string }> = [],
+): AnswerPrompt {
   const begin = `<<<SOURCES ${nonce}>>>`;
   const end = `<<<END SOURCES ${nonce}>>>`;
   const system = [
@@ -48,5 +57,10 @@ export function buildAnswerPrompt(question: string, passages: RetrievedPassage[]
     return `[${i + 1}] ${sourceLabel(p).replaceAll(nonce, '')}\n${quoted}`;
   });
   const user = [begin, ...sources, end, '', `Question: ${question}`].join('\n');
-  return { messages: [{ role: 'system', content: system }, { role: 'user', content: user }], begin, end };
+  // Earlier turns, so the model can resolve "it" and "that"; their [n] pointed at other sources, so they go.
+  const earlier: ChatMessage[] = history.slice(-MAX_HISTORY_TURNS).flatMap((t) => [
+    { role: 'user' as const, content: t.question },
+    { role: 'assistant' as const, content: t.answer.replace(/\s*\[\d+(?:\s*,\s*\d+)*\]/g, '').slice(0, MAX_HISTORY_ANSWER_CHARS) },
+  ]);
+  return { messages: [{ role: 'system', content: system }, ...earlier, { role: 'user', content: user }], begin, end };
 }

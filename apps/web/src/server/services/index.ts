@@ -16,6 +16,8 @@ import { createDocumentService } from './documents.js';
 import { createIdempotency } from './idempotency.js';
 import { createReaderService } from './reader.js';
 import { createSearchServices } from './search.js';
+import { createConversationService } from './conversations.js';
+import { createThreadService } from './threads.js';
 import { createInvitationService } from './invitations.js';
 import { createUserService } from './users.js';
 import { createWorkspaceService, type WorkspaceCleanup } from './workspaces.js';
@@ -72,6 +74,8 @@ export function createServices(config: Config, db: Database, options: ServiceOpt
       },
     },
   });
+  const searchServices = createSearchServices(config, db);
+  const threads = createThreadService(db);
   return {
     config,
     db,
@@ -81,7 +85,9 @@ export function createServices(config: Config, db: Database, options: ServiceOpt
     workspaces,
     documents,
     reader: createReaderService(db, { language: config.search.language }),
-    ...createSearchServices(config, db),
+    ...searchServices,
+    threads,
+    conversations: createConversationService({ threads, answers: searchServices.answers, ...(options.logger ? { logger: options.logger } : {}) }),
     storage: options.storage,
     /** Later layers (documents) register what must be removed with a workspace. */
     workspaceCleanups,

@@ -15,11 +15,14 @@ import { registerDocumentRoutes } from './documents.js';
 import { registerInvitationRoutes } from './invitations.js';
 import { registerMeRoutes } from './me.js';
 import { registerSearchRoutes } from './search.js';
+import { registerThreadRoutes } from './threads.js';
 import { registerWorkspaceRoutes } from './workspaces.js';
 
 export type RouteGroup = (app: OpenAPIHono<AppEnv>, services: Services) => void;
 
-const routeGroups: RouteGroup[] = [registerAuthRoutes, registerInvitationRoutes, registerMeRoutes, registerWorkspaceRoutes, registerDocumentRoutes, registerSearchRoutes, registerAccountRoutes, registerAdminRoutes];
+const routeGroups: RouteGroup[] = [registerAuthRoutes, registerInvitationRoutes, registerMeRoutes, registerWorkspaceRoutes, registerDocumentRoutes, registerSearchRoutes, registerAccountRoutes, registerAdminRoutes,
+  // After the admin group: its requireAdmin middleware guards /api/admin/answer-feedback.
+  registerThreadRoutes];
 
 export function mountApi(services: Services, extra: RouteGroup[] = []) {
   return (app: OpenAPIHono<AppEnv>) => {

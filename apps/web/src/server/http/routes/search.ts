@@ -9,8 +9,9 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { AnswerError, ANSWER_LIMITS, SEARCH_LIMITS, SearchInputError, searchModes, SemanticUnavailableError } from '@quarry/search';
 import type { AppEnv } from '../context.js';
+import { reserveQuestion } from '../ask-limits.js';
 import { AppError, badRequest, notFound, serviceUnavailable } from '../errors.js';
-import { dateFilter } from '../schemas.js';
+import { dateFilter, text } from '../schemas.js';
 import { loggableError } from '../../log-safe.js';
 import { authorizeWorkspace } from '../../services/authorization.js';
 import type { Services } from '../../services/index.js';
@@ -51,10 +52,10 @@ const SearchHit = z
 const SearchResult = z
   .object({ items: z.array(SearchHit), mode: z.enum(searchModes), tookMs: z.number(), nextCursor: z.string().nullable(), degraded: z.boolean().optional() })
   .openapi('SearchResult');
-const Citation = z
+export const Citation = z
   .object({ n: z.number(), documentId: z.string(), documentTitle: z.string(), passageId: z.string(), page: z.number().nullable(), quote: z.string() })
   .openapi('Citation');
-const ClosestMatch = z
+export const ClosestMatch = z
   .object({ documentId: z.string(), documentTitle: z.string(), passageId: z.string(), page: z.number().nullable(), quote: z.string() })
   .openapi('ClosestMatch');
 const Answer = z
@@ -66,19 +67,27 @@ const Answer = z
       .openapi({ description: 'When the documents do not cover the question: the nearest passages, which are not sources; otherwise empty' }),
     mode: z.enum(['generated', 'extractive']),
     model: z.string().nullable(),
+    removedCitations: z
+      .array(z.number())
+      .openapi({ description: 'Numbers the model cited that named no passage it was given; they were removed from `answer` (empty: every citation was checked and kept)' }),
   })
   .openapi('Answer');
-const AskBody = z.object({
-  question: z.string().trim().min(1, 'ask something').max(ANSWER_LIMITS.maxQuestionChars),
-  documentIds: z.array(z.string().max(64)).max(50).optional(),
-  topK: z.number().int().min(1).max(ANSWER_LIMITS.maxTopK).optional(),
-});
+/** The question as every ask route takes it; the limit is said in words (and shown by the UI). */
+export const Question = text()
+  .trim()
+  .min(1, 'ask something')
+  .max(ANSWER_LIMITS.maxQuestionChars, `a question can be at most ${ANSWER_LIMITS.maxQuestionChars} characters long (about 300 words); shorten it or split it into follow-ups`);
+export const AskOptions = {
+  documentIds: z.array(z.string().max(64)).max(50).optional().openapi({ description: 'Answer only from these documents' }),
+  topK: z.number().int().min(1).max(ANSWER_LIMITS.maxTopK).optional().openapi({ description: `Passages retrieved (default ${ANSWER_LIMITS.defaultTopK})` }),
+};
+const AskBody = z.object({ question: Question, ...AskOptions });
 const Passage = z
   .object({ id: z.string(), documentId: z.string(), documentTitle: z.string(), ordinal: z.number(), page: z.number().nullable(), headingPath: z.array(z.string()), text: z.string() })
   .openapi('Passage');
 
 /** Domain errors → the API's error shape. */
-function mapSearchError(error: unknown): never {
+export function mapSearchError(error: unknown): never {
   if (error instanceof SearchInputError) throw badRequest(error.message, error.field === 'cursor' ? 'invalid_cursor' : 'invalid_request', { field: error.field });
   if (error instanceof SemanticUnavailableError) throw serviceUnavailable(error.message);
   if (error instanceof AnswerError) throw new AppError(503, error.code, error.message);
@@ -144,9 +153,9 @@ export function registerSearchRoutes(app: OpenAPIHono<AppEnv>, services: Service
       method: 'post',
       path: '/api/workspaces/{ws}/ask',
       tags: ['search'],
-      summary: 'Answer a question from the workspace, citing passages as [n]',
+      summary: 'Answer a question from the workspace, citing passages as [n] (one-off; threads keep a conversation)',
       description:
-        'With `Accept: text/event-stream`: events `citations` (Citation[]), `delta` ({text}) …, then `done` (Answer) or `error` ({error:{code,message}}). Otherwise the Answer as JSON.',
+        'With `Accept: text/event-stream`: events `citations` (Citation[]), `delta` ({text}) …, then `done` (Answer) or `error` ({error:{code,message}}). Otherwise the Answer as JSON. Counts against the ask limits (per user and per API key, per minute and per day): over them, 429 with Retry-After. Nothing is stored; to keep a conversation use /threads.',
       request: { params: WsParams, body: { content: json(AskBody), required: true } },
       responses: {
         200: {
@@ -158,6 +167,7 @@ export function registerSearchRoutes(app: OpenAPIHono<AppEnv>, services: Service
     async (c) => {
       const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'viewer');
       const body = c.req.valid('json');
+      await reserveQuestion(c, services.limiter, services.config.ask);
       const prepared = await answers
         .prepare({
           workspaceId: access.workspaceId,
