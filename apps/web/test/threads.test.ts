@@ -75,9 +75,14 @@ describe('ask threads (offline answers)', () => {
     expect(first).toMatchObject({ status: 'done', mode: 'extractive', model: null, ordinal: 1, retrievalQuery: 'What does asn1Coding do?' });
     expect(first.answer).toMatch(/encodes ASN\.1 values/);
 
+    const started = performance.now();
+    let firstToken = 0;
     const res = await owner.request('POST', `${threadPath(thread.id)}/messages`, { question: 'and how is it invoked?' }, { accept: 'text/event-stream' });
     expect(res.status).toBe(200);
-    const events = parseSse(await res.text());
+    const events = await readSse(res, (e, ms) => {
+      if (e.event === 'delta' && firstToken === 0) firstToken = ms;
+    }, started);
+    console.log(`[threads] time to first token (offline extractive, MiniLM, follow-up): ${firstToken.toFixed(0)} ms`);
     expect(events[0]!.event).toBe('message');
     // The follow-up carries the previous question's subject into retrieval.
     expect(events[0]!.data.retrievalQuery).toBe('and how is it invoked? asn1Coding');
