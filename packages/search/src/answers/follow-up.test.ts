@@ -22,7 +22,6 @@ describe('follow-up questions', () => {
     const model = (reply: string | Error): ChatProvider => ({
       provider: 'test',
       model: 'm',
-      // eslint-disable-next-line require-yield
       async *stream() {
         if (reply instanceof Error) throw reply;
         yield* [reply.slice(0, 5), reply.slice(5)];
