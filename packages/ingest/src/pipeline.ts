@@ -75,11 +75,22 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
 
   // Extracting and splitting both run in the extraction process, never on this event loop. Its own deadline
   // comes a second before the job's, so a document too slow to parse fails once with that reason.
-  const extracted = await deps.extractor.extractPassages(bytes, doc.mimeType, {
-    chunk: deps.chunk,
-    timeoutMs: Math.max(1_000, deadline - Date.now() - EXTRACT_DEADLINE_MARGIN_MS),
-    signal,
-  });
+  // What the extraction says it is doing ("OCR page 3 of 40") is shown on the document; the writes are
+  // serialised (one at a time, the latest wins) and never fail the job.
+  let progressWrite: Promise<unknown> = Promise.resolve();
+  const onProgress = (message: string) => {
+    progressWrite = progressWrite
+      .then(() => db.update(documents).set({ progress: message }).where(eq(documents.id, documentId)))
+      .catch(() => {});
+  };
+  const extracted = await deps.extractor
+    .extractPassages(bytes, doc.mimeType, {
+      chunk: deps.chunk,
+      timeoutMs: Math.max(1_000, deadline - Date.now() - EXTRACT_DEADLINE_MARGIN_MS),
+      signal,
+      onProgress,
+    })
+    .finally(() => progressWrite);
   const t3 = performance.now();
   const t2 = t3 - extracted.splitMs;
   const chunks = extracted.passages;
@@ -111,7 +122,15 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
       }
       await tx
         .update(documents)
-        .set({ status: 'ready', error: null, passageCount: chunks.length, pageCount: extracted.pageCount ?? null, updatedAt: new Date() })
+        .set({
+          status: 'ready',
+          error: null,
+          progress: null,
+          passageCount: chunks.length,
+          pageCount: extracted.pageCount ?? null,
+          ocrPages: extracted.ocrPages ?? [],
+          updatedAt: new Date(),
+        })
         .where(eq(documents.id, documentId));
       if (chunks.length > 0) await deps.queue.enqueue({ kind: 'embed', payload: { documentId }, documentId }, tx as unknown as Database);
     });
@@ -182,9 +201,9 @@ export async function embedDocumentSlice(
 }
 
 export async function markDocumentFailed(db: Database, documentId: string, reason: string): Promise<void> {
-  await db.update(documents).set({ status: 'failed', error: reason.slice(0, 500), updatedAt: new Date() }).where(eq(documents.id, documentId));
+  await db.update(documents).set({ status: 'failed', error: reason.slice(0, 500), progress: null, updatedAt: new Date() }).where(eq(documents.id, documentId));
 }
 
 export async function markDocumentQueued(db: Database, documentId: string): Promise<void> {
-  await db.update(documents).set({ status: 'queued', updatedAt: new Date() }).where(eq(documents.id, documentId));
+  await db.update(documents).set({ status: 'queued', progress: null, updatedAt: new Date() }).where(eq(documents.id, documentId));
 }

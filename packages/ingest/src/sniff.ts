@@ -1,24 +1,34 @@
 /**
- * Judges a file's type by its bytes, not its name: PDF (`%PDF-`), DOCX (a
- * zip holding `word/document.xml`), HTML, Markdown, plain text (valid UTF-8
- * without control bytes). Anything else is unsupported.
+ * Judges a file's type by its bytes, not its name: PDF (`%PDF-`), images
+ * (PNG, JPEG, TIFF, WebP signatures; read by OCR), zip-based documents (DOCX,
+ * PPTX, XLSX by the part names inside; OpenDocument and EPUB by their stored
+ * `mimetype` entry), RFC 822 e-mail (a header block with `From:`), HTML,
+ * Markdown, CSV, plain text (valid UTF-8 without control bytes). Anything
+ * else is unsupported.
  *
  * Works on a stream's first bytes (`sniffHead`) plus a running scan for the
- * DOCX marker (`ZipMarkerScanner`), so uploads are judged without buffering.
+ * zip markers (`ZipMarkerScanner`), so uploads are judged without buffering.
  */
-export type SupportedMime =
-  | 'application/pdf'
-  | 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
-  | 'text/html'
-  | 'text/markdown'
-  | 'text/plain';
-
 export const DOCX_MIME = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' as const;
+export const PPTX_MIME = 'application/vnd.openxmlformats-officedocument.presentationml.presentation' as const;
+export const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' as const;
+export const ODT_MIME = 'application/vnd.oasis.opendocument.text' as const;
+export const ODS_MIME = 'application/vnd.oasis.opendocument.spreadsheet' as const;
+export const ODP_MIME = 'application/vnd.oasis.opendocument.presentation' as const;
+export const EPUB_MIME = 'application/epub+zip' as const;
+
+export type ZipMime = typeof DOCX_MIME | typeof PPTX_MIME | typeof XLSX_MIME | typeof ODT_MIME | typeof ODS_MIME | typeof ODP_MIME | typeof EPUB_MIME;
+export type ImageMime = 'image/png' | 'image/jpeg' | 'image/tiff' | 'image/webp';
+export type TextMime = 'text/html' | 'text/markdown' | 'text/plain' | 'text/csv' | 'message/rfc822';
+
+export type SupportedMime = 'application/pdf' | ZipMime | ImageMime | TextMime;
 
 export type HeadVerdict =
-  | { kind: 'pdf' }
-  | { kind: 'zip' } // a DOCX only if the scanner later sees word/document.xml
-  | { kind: 'text'; mime: 'text/html' | 'text/markdown' | 'text/plain' }
+  | { kind: 'pdf'; mime: 'application/pdf' }
+  // Which document the zip is, the scanner says once it has seen the archive (`mime` here is only a guess).
+  | { kind: 'zip'; mime: ZipMime }
+  | { kind: 'image'; mime: ImageMime }
+  | { kind: 'text'; mime: TextMime }
   | { kind: 'unsupported'; reason: string };
 
 /** How many leading bytes `sniffHead` wants. */
@@ -26,9 +36,14 @@ export const SNIFF_BYTES = 8192;
 
 const startsWith = (buf: Buffer, sig: number[], at = 0) => sig.every((b, i) => buf[at + i] === b);
 
+const IMAGE_SIGNATURES: Array<[ImageMime, number[]]> = [
+  ['image/png', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+  ['image/jpeg', [0xff, 0xd8, 0xff]],
+  ['image/tiff', [0x49, 0x49, 0x2a, 0x00]],
+  ['image/tiff', [0x4d, 0x4d, 0x00, 0x2a]],
+];
+
 const BINARY_SIGNATURES: Array<[string, number[]]> = [
-  ['a PNG image', [0x89, 0x50, 0x4e, 0x47]],
-  ['a JPEG image', [0xff, 0xd8, 0xff]],
   ['a GIF image', [0x47, 0x49, 0x46, 0x38]],
   ['a gzip archive', [0x1f, 0x8b]],
   ['an old-format (.doc) or password-protected Office file', [0xd0, 0xcf, 0x11, 0xe0]],
@@ -142,6 +157,31 @@ function hasInlineLink(text: string): boolean {
   return false;
 }
 
+/** Header lines of RFC 822 / 5322: a name of printable ASCII without spaces or colon, then a colon. */
+const HEADER_LINE = /^[!-9;-~]{1,76}:/;
+const EMAIL_HEADERS = new Set(['from', 'to', 'cc', 'subject', 'date', 'message-id', 'mime-version', 'received', 'return-path', 'reply-to', 'content-type']);
+
+/**
+ * An e-mail: the text opens with a block of header lines (continuations allowed) ending in a blank line, holding
+ * `From:` and at least one more of the usual headers. Bounded: at most 200 lines of the head are looked at.
+ */
+function looksLikeEmail(text: string): boolean {
+  const lines = linesOf(text.slice(0, SNIFF_BYTES));
+  const seen = new Set<string>();
+  for (let n = 0; n < Math.min(lines.length, 200); n++) {
+    const line = lines[n]!;
+    if (line === '') return n > 0 && seen.has('from') && seen.size >= 2;
+    if (line[0] === ' ' || line[0] === '\t') {
+      if (n === 0) return false;
+      continue;
+    }
+    if (!HEADER_LINE.test(line)) return false;
+    const name = line.slice(0, line.indexOf(':')).toLowerCase();
+    if (EMAIL_HEADERS.has(name)) seen.add(name);
+  }
+  return false;
+}
+
 /**
  * Classifies a file from its first bytes. `filename` only breaks the tie
  * between Markdown and plain text; it never makes bytes acceptable.
@@ -150,8 +190,11 @@ export function sniffHead(head: Buffer, options: { final: boolean; filename?: st
   if (head.length === 0) return { kind: 'unsupported', reason: 'the file is empty' };
   // %PDF- may follow a little junk (the spec allows it within the first 1024 bytes).
   const pdfAt = head.subarray(0, 1024).indexOf('%PDF-');
-  if (pdfAt >= 0) return { kind: 'pdf' };
-  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return { kind: 'zip' };
+  if (pdfAt >= 0) return { kind: 'pdf', mime: 'application/pdf' };
+  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return { kind: 'zip', mime: DOCX_MIME };
+  for (const [mime, sig] of IMAGE_SIGNATURES) if (startsWith(head, sig)) return { kind: 'image', mime };
+  // RIFF....WEBP
+  if (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8)) return { kind: 'image', mime: 'image/webp' };
   for (const [what, sig] of BINARY_SIGNATURES) {
     if (startsWith(head, sig)) return { kind: 'unsupported', reason: `the file is ${what}` };
   }
@@ -162,32 +205,56 @@ export function sniffHead(head: Buffer, options: { final: boolean; filename?: st
   }
   if (!looksLikeText(body, options.final)) return { kind: 'unsupported', reason: 'the file is binary data of an unsupported type' };
   const text = body.toString('utf8');
+  if (looksLikeEmail(text)) return { kind: 'text', mime: 'message/rfc822' };
   if (startsLikeHtml(text) || (HTML_ANY.test(text.slice(0, 1024)) && text.trimStart().startsWith('<'))) return { kind: 'text', mime: 'text/html' };
   const name = options.filename?.toLowerCase() ?? '';
+  if (/\.(csv|tsv)$/.test(name)) return { kind: 'text', mime: 'text/csv' };
   if (/\.(md|markdown|mdown|mkd)$/.test(name) || MD_HEADING.test(text) || hasSetextHeading(linesOf(text)) || hasOtherMarkdown(text, linesOf(text))) {
     return { kind: 'text', mime: 'text/markdown' };
   }
   return { kind: 'text', mime: 'text/plain' };
 }
 
+/** What marks each zip-based format. OpenDocument and EPUB store `mimetype` first and uncompressed, so its text shows. */
+const ZIP_MARKERS: Array<[ZipMime, Buffer]> = [
+  [DOCX_MIME, Buffer.from('word/document.xml')],
+  [PPTX_MIME, Buffer.from('ppt/presentation.xml')],
+  [XLSX_MIME, Buffer.from('xl/workbook.xml')],
+  [ODT_MIME, Buffer.from(`mimetype${ODT_MIME}`)],
+  [ODS_MIME, Buffer.from(`mimetype${ODS_MIME}`)],
+  [ODP_MIME, Buffer.from(`mimetype${ODP_MIME}`)],
+  [EPUB_MIME, Buffer.from(`mimetype${EPUB_MIME}`)],
+];
+const LONGEST_MARKER = Math.max(...ZIP_MARKERS.map(([, m]) => m.length));
+
+/** What a zip that is none of these is called in the reason. */
+export const ZIP_NOT_SUPPORTED = 'the file is a zip archive but not a Word, PowerPoint, Excel, OpenDocument or EPUB document';
+
 /**
- * Scans a zip stream for the entry name `word/document.xml` (it appears in a
- * local file header and in the central directory), across chunk boundaries.
+ * Scans a zip stream for the part names that say which document it is (they appear in a local file header and
+ * in the central directory), across chunk boundaries. The first marker seen wins.
  */
 export class ZipMarkerScanner {
-  private static readonly marker = Buffer.from('word/document.xml');
   private tail = Buffer.alloc(0);
-  found = false;
+  mime: ZipMime | undefined;
+
+  get found(): boolean {
+    return this.mime !== undefined;
+  }
 
   push(chunk: Buffer): void {
-    if (this.found) return;
+    if (this.mime) return;
     const window = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    if (window.includes(ZipMarkerScanner.marker)) {
-      this.found = true;
-      return;
+    let first = -1;
+    for (const [mime, marker] of ZIP_MARKERS) {
+      const at = window.indexOf(marker);
+      if (at !== -1 && (first === -1 || at < first)) {
+        first = at;
+        this.mime = mime;
+      }
     }
-    const keep = ZipMarkerScanner.marker.length - 1;
-    this.tail = Buffer.from(window.subarray(Math.max(0, window.length - keep)));
+    if (this.mime) return;
+    this.tail = Buffer.from(window.subarray(Math.max(0, window.length - (LONGEST_MARKER - 1))));
   }
 }
 
@@ -204,12 +271,11 @@ export function sniffBuffer(buf: Buffer, filename?: string): { ok: true; mime: S
   const head = sniffHead(buf.subarray(0, SNIFF_BYTES), { final: buf.length <= SNIFF_BYTES, filename });
   let mime: SupportedMime;
   if (head.kind === 'unsupported') return { ok: false, reason: head.reason };
-  if (head.kind === 'pdf') mime = 'application/pdf';
-  else if (head.kind === 'zip') {
+  if (head.kind === 'zip') {
     const scanner = new ZipMarkerScanner();
     scanner.push(buf);
-    if (!scanner.found) return { ok: false, reason: 'the file is a zip archive but not a Word (DOCX) document' };
-    mime = DOCX_MIME;
+    if (!scanner.mime) return { ok: false, reason: ZIP_NOT_SUPPORTED };
+    mime = scanner.mime;
   } else mime = head.mime;
   const claimed = claimedBinaryType(filename);
   if (claimed === 'pdf' && mime !== 'application/pdf') return { ok: false, reason: 'the file is named .pdf but its content is not a PDF' };

@@ -49,9 +49,9 @@ export function htmlFixture(): FixtureFile {
   return { name: 'visitor-centre.html', mimeType: 'text/html', buffer: Buffer.from(html) };
 }
 
-/** Bytes no extractor supports (a PNG signature and noise), so the server answers 415. */
+/** Bytes no extractor supports (a GIF signature and noise; PNG is read by OCR since issue 15), so the server answers 415. */
 export function unsupportedFixture(): FixtureFile {
-  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const png = Buffer.from('GIF89a\x10\x00\x10\x00', 'latin1');
   const noise = Buffer.alloc(2048);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;
   return { name: 'diagram.png', mimeType: 'image/png', buffer: Buffer.concat([png, noise]) };

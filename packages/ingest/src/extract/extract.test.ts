@@ -18,7 +18,7 @@ describe('sniffing by content', () => {
   });
 
   it('rejects binary, non-DOCX zips and names that lie', () => {
-    expect(sniffBuffer(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0]))).toMatchObject({ ok: false, reason: expect.stringContaining('PNG') });
+    expect(sniffBuffer(Buffer.from([0x47, 0x49, 0x46, 0x38, 0, 0, 0]))).toMatchObject({ ok: false, reason: expect.stringContaining('GIF') });
     expect(sniffBuffer(Buffer.from([1, 2, 3, 0, 255, 254, 7, 8]))).toMatchObject({ ok: false });
     expect(sniffBuffer(makeDeclaredBombDocx().subarray(0, 10))).toMatchObject({ ok: false });
     expect(sniffBuffer(enc('just text'), 'report.pdf')).toMatchObject({ ok: false, reason: expect.stringContaining('.pdf') });

@@ -43,6 +43,8 @@ export interface ExtractedPassages {
   passages: Passage[];
   pageCount?: number;
   title?: string;
+  /** Pages recognised by OCR (see Extracted). */
+  ocrPages?: number[];
   /** Time spent extracting and splitting, measured in the extraction process. */
   extractMs: number;
   splitMs: number;
@@ -51,6 +53,8 @@ export interface ExtractedPassages {
 export interface ExtractCallOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Told what the extraction is doing ("OCR page 3 of 40"), while it runs. */
+  onProgress?: (message: string) => void;
 }
 
 interface Slot {
@@ -60,7 +64,10 @@ interface Slot {
   exited: boolean;
 }
 
-type Reply<T> = { id: number; ok: true; result: T } | { id: number; ok: false; kind: ReplyErrorKind; message: string };
+type Reply<T> =
+  | { id: number; ok: true; result: T }
+  | { id: number; ok: false; kind: ReplyErrorKind; message: string }
+  | { id: number; ok?: undefined; progress: string };
 
 /** The smallest sensible ceiling: Node itself needs ~40 MB before reading a byte. */
 const MIN_MEMORY_MB = 96;
@@ -181,6 +188,10 @@ export class IsolatedExtractor {
       };
       const onMessage = (reply: Reply<T>) => {
         if (reply.id !== id) return;
+        if (reply.ok === undefined) {
+          if (typeof reply.progress === 'string') options.onProgress?.(reply.progress);
+          return;
+        }
         if (reply.ok) return finish(() => resolve(reply.result), true);
         const error =
           reply.kind === 'memory'

@@ -3,15 +3,16 @@
  * any page is read; fonts, eval and images are never loaded.
  */
 import { getDocumentProxy } from 'unpdf';
+import { isSparse, ocrPdfPages } from './pdf-ocr.js';
 import { paragraphs } from './text.js';
-import { ExtractionError, type Block, type Extracted, type ExtractLimits } from './types.js';
+import { ExtractionError, type Block, type Extracted, type ExtractHooks, type ExtractLimits } from './types.js';
 
 interface TextItem {
   str?: string;
   hasEOL?: boolean;
 }
 
-export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits): Promise<Extracted> {
+export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits, hooks: ExtractHooks = {}): Promise<Extracted> {
   let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
   try {
     // No eval (CVE-2024-4367 class of bugs), no fonts, quiet.
@@ -28,8 +29,10 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits): Prom
     if (pageCount > limits.maxPages) {
       throw new ExtractionError(`the PDF has ${pageCount} pages; at most ${limits.maxPages} are indexed`);
     }
-    const blocks: Block[] = [];
+    let blocks: Block[] = [];
     let chars = 0;
+    // Pages with (almost) no text layer: recognised by OCR, once every text layer is read, if they show an image.
+    const sparse: number[] = [];
     for (let n = 1; n <= pageCount; n++) {
       let page: Awaited<ReturnType<typeof pdf.getPage>>;
       let content: Awaited<ReturnType<typeof page.getTextContent>>;
@@ -46,6 +49,7 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits): Prom
         if (item.hasEOL) text += '\n';
       }
       page.cleanup();
+      if (isSparse(text) && sparse.length < limits.maxOcrPages) sparse.push(n);
       chars += text.length;
       if (chars > limits.maxTextChars) throw new ExtractionError(`the PDF holds more than ${limits.maxTextChars} characters of text`);
       // Re-join words hyphenated across lines, then lines within a paragraph.
@@ -56,9 +60,12 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits): Prom
         blocks.push(block);
       }
     }
+    const recognised = await ocrPdfPages(bytes, sparse, limits, hooks);
+    // A recognised page's text replaces what little its text layer held (a stray page number).
+    if (recognised.size > 0) blocks = [...blocks.filter((b) => !recognised.has(b.page!)), ...[...recognised.values()].flat()].sort((a, b) => a.page! - b.page!);
     const info = (await pdf.getMetadata().catch(() => undefined))?.info as { Title?: unknown } | undefined;
     const title = typeof info?.Title === 'string' && info.Title.trim() ? info.Title.trim() : undefined;
-    return { blocks, pageCount, title };
+    return { blocks, pageCount, title, ...(recognised.size > 0 ? { ocrPages: [...recognised.keys()] } : {}) };
   } finally {
     const loose = pdf as unknown as { destroy?: () => Promise<void>; cleanup?: () => Promise<void> };
     await (loose.destroy ?? loose.cleanup)?.call(pdf).catch(() => {});

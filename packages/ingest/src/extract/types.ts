@@ -4,7 +4,7 @@ export interface Block {
   text: string;
   /** Heading level 1–6 (headings only). */
   level?: number;
-  /** 1-based page number (PDF only). */
+  /** 1-based page number: a PDF's page, a presentation's slide, a spreadsheet's sheet, an image (1). */
   page?: number;
 }
 
@@ -12,6 +12,13 @@ export interface Extracted {
   blocks: Block[];
   pageCount?: number;
   title?: string;
+  /** Pages whose text was recognised by OCR (not read from a text layer), so the reader can say so. */
+  ocrPages?: number[];
+}
+
+/** What an extractor may report while it works ("OCR page 3 of 40"); never document text. */
+export interface ExtractHooks {
+  progress?: (message: string) => void;
 }
 
 export interface ExtractLimits {
@@ -23,6 +30,14 @@ export interface ExtractLimits {
   maxUncompressedBytes: number;
   /** Zip entries beyond this count fail. */
   maxZipEntries: number;
+  /** Pages of a PDF recognised by OCR at most (pages beyond keep only their text layer); 0 turns OCR off. */
+  maxOcrPages: number;
+  /** Images (and rendered pages) larger than this many pixels are refused before decoding. */
+  maxImagePixels: number;
+  /** Spreadsheet and CSV rows read at most per sheet; the rest are left out and said so. */
+  maxRows: number;
+  /** E-mail attachments read at most; the rest are listed as not read. */
+  maxAttachments: number;
 }
 
 export const defaultExtractLimits: ExtractLimits = {
@@ -30,6 +45,11 @@ export const defaultExtractLimits: ExtractLimits = {
   maxTextChars: 50_000_000,
   maxUncompressedBytes: 256 * 1024 * 1024,
   maxZipEntries: 5_000,
+  maxOcrPages: 500,
+  // A 600 dpi A4 scan is 35 MP; 40 MP of RGBA is 160 MB, within one extraction process's allowance.
+  maxImagePixels: 40_000_000,
+  maxRows: 20_000,
+  maxAttachments: 50,
 };
 
 /**

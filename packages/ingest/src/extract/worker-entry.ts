@@ -33,7 +33,15 @@ function send(message: unknown): Promise<void> {
 async function handle(request: ExtractRequest): Promise<void> {
   try {
     const t0 = performance.now();
-    const extracted = await extractDocument(request.bytes, request.mime, request.limits);
+    // Progress ("OCR page 3 of 40") goes out as it happens, at most every 250 ms; the last word is the reply.
+    let last = 0;
+    const progress = (message: string) => {
+      const now = performance.now();
+      if (now - last < 250) return;
+      last = now;
+      process.send!({ id: request.id, progress: message.slice(0, 120) });
+    };
+    const extracted = await extractDocument(request.bytes, request.mime, request.limits, { progress });
     if (!request.chunk) {
       await send({ id: request.id, ok: true, result: extracted });
       return;
@@ -44,7 +52,7 @@ async function handle(request: ExtractRequest): Promise<void> {
     await send({
       id: request.id,
       ok: true,
-      result: { passages, pageCount: extracted.pageCount, title: extracted.title, extractMs: t1 - t0, splitMs: t2 - t1 },
+      result: { passages, pageCount: extracted.pageCount, title: extracted.title, ocrPages: extracted.ocrPages, extractMs: t1 - t0, splitMs: t2 - t1 },
     });
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);

@@ -12,12 +12,12 @@ import { documents, jobs, type Database, type DocumentStatus } from '@quarry/db'
 import {
   claimedBinaryType,
   createJobQueue,
-  DOCX_MIME,
   DOCUMENTS_PREFIX,
   documentStorageKey,
   SNIFF_BYTES,
   sniffHead,
   vectorProgress,
+  ZIP_NOT_SUPPORTED,
   ZipMarkerScanner,
   type SupportedMime,
 } from '@quarry/ingest';
@@ -100,6 +100,10 @@ export function presentDocument(d: DocumentView) {
     error: d.error,
     pageCount: d.pageCount,
     passageCount: d.passageCount,
+    // Where it sat in an uploaded folder; what extraction is doing ("OCR page 3 of 40"); pages read by OCR.
+    path: d.path,
+    progress: d.progress,
+    ocrPages: d.ocrPages,
     // Keyword search works once a document is ready; semantic search as its vectors arrive.
     vectors: { ready: d.status === 'ready' ? Math.min(d.vectorsReady ?? d.passageCount, d.passageCount) : 0, total: d.passageCount },
     createdAt: d.createdAt.toISOString(),
@@ -222,12 +226,12 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     const claimed = claimedBinaryType(filename);
     const rejectType = (reason: string) => {
       drain();
-      return unsupportedMediaType(`Unsupported file: ${reason}. Quarry indexes PDF, Word (DOCX), HTML, Markdown and plain text.`);
+      return unsupportedMediaType(`Unsupported file: ${reason}. Quarry indexes PDF, images (by OCR), Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, HTML, Markdown and plain text.`);
     };
     if (verdict.kind === 'unsupported') throw rejectType(verdict.reason);
     if (claimed === 'pdf' && verdict.kind !== 'pdf') throw rejectType('the file is named .pdf but its content is not a PDF');
     if (claimed === 'docx' && verdict.kind !== 'zip') throw rejectType('the file is named .docx but its content is not a Word document');
-    let mime: SupportedMime = verdict.kind === 'pdf' ? 'application/pdf' : verdict.kind === 'zip' ? DOCX_MIME : verdict.mime;
+    let mime: SupportedMime = verdict.mime;
 
     // Everything after the head flows through: count, hash, check, store.
     const hash = createHash('sha256');
@@ -319,7 +323,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       return e;
     };
     if (size > deps.maxBytes) throw await discard(payloadTooLarge(`Files are limited to ${mb} MB (MAX_UPLOAD_MB).`));
-    if (scanner && !scanner.found) throw await discard(rejectType('the file is a zip archive but not a Word (DOCX) document'));
+    if (scanner && !scanner.mime) throw await discard(rejectType(ZIP_NOT_SUPPORTED));
+    if (scanner?.mime) mime = scanner.mime;
     if (binaryInText) throw await discard(rejectType('the file contains binary data'));
     if (verdict.kind === 'text' && mime === 'text/plain' && /\.(md|markdown)$/i.test(filename)) mime = 'text/markdown';
     const sha256 = hash.digest('hex');
