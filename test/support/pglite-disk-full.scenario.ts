@@ -12,7 +12,8 @@ import { fillDisk } from './tmpfs.js';
 
 // plain | tx: the gate's floor refuses writes before PGlite meets the full disk.
 // plain-nofloor: PGlite meets ENOSPC itself; the gate retires and reopens the instance.
-// tx-nofloor: the COMMIT itself spins in PGlite; the watchdog kills the process.
+// tx-nofloor: the COMMIT itself spins in PGlite; its thread is stopped and the directory reopened
+// (on the main thread, QUARRY_PGLITE_THREAD=off, the watchdog kills the process instead).
 const [dir, mode = 'plain'] = process.argv.slice(2);
 if (!dir) throw new Error('usage: pglite-disk-full.scenario.ts DIR plain|tx|plain-nofloor|tx-nofloor');
 const nofloor = mode.endsWith('-nofloor');

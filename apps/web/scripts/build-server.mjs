@@ -20,12 +20,14 @@ rmSync(`${web}dist/server`, { recursive: true, force: true });
 rmSync(`${web}dist/migrations`, { recursive: true, force: true });
 
 await build({
-  // The extraction and embedding threads are their own entries: packages/ingest/src/extract/isolated.ts and
+  // The extraction, embedding and database threads are their own entries: packages/ingest/src/extract/isolated.ts and
   // packages/ai/src/embedders/minilm/embedder.ts look for them beside cli.js.
   entryPoints: {
     cli: `${web}src/server/cli.ts`,
     'extract-worker': `${root}packages/ingest/src/extract/worker-entry.ts`,
     'minilm-worker': `${root}packages/ai/src/embedders/minilm/worker-entry.ts`,
+    // The embedded database's own thread: packages/db/src/pglite-thread/client.ts looks for it beside cli.js.
+    'pglite-worker': `${root}packages/db/src/pglite-thread/entry.ts`,
     // Used below to make dist/pglite-template; the server itself loads the same code through @quarry/db.
     'pglite-template': `${root}packages/db/src/pglite-template.ts`,
   },

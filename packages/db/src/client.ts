@@ -15,6 +15,8 @@ import * as schema from './schema.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { DatabaseDiskFullError, freeBytesOf, PgliteGate } from './pglite-gate.js';
 import { startPgliteWatchdog } from './pglite-watchdog.js';
+import { PgliteThread, pgliteThreadAvailable, threadByDefault } from './pglite-thread/client.js';
+import { startStallGuard } from './pglite-thread/stall-guard.js';
 import { pgliteTemplateDir, seedFromTemplate, type PgliteTemplateInfo } from './pglite-template.js';
 import { migrationsFolder } from './migrate.js';
 
@@ -31,10 +33,18 @@ export type DatabaseTarget =
       onRecovered?: () => void;
       /** Below this many free bytes only SELECTs reach PGlite (default PGLITE_FLOOR_BYTES; tests: 0). */
       diskFloorBytes?: number;
-      /** How long a PGlite call may hold the main thread on a short disk before the watchdog kills the process (0: off). */
+      /**
+       * How long a PGlite call may go unanswered on a short disk before it is ended (0: off): in a thread,
+       * the thread is stopped and the directory reopened; on the main thread, the watchdog kills the process.
+       */
       watchdogStallMs?: number;
       /** The pre-initialised cluster a fresh DATA_DIR is copied from (default pgliteTemplateDir(); false: initdb). */
       template?: string | false;
+      /**
+       * Run PGlite in a thread of its own (default: yes, unless QUARRY_PGLITE_THREAD=off), so its
+       * statements never hold the HTTP event loop. Off: on the main thread, as before.
+       */
+      thread?: boolean;
     }
   | { kind: 'postgres'; url: string; poolMax?: number };
 
@@ -53,6 +63,8 @@ export interface DatabaseHandle {
    * Resolves once listening; rejects if the first connection fails.
    */
   listen?(channel: string, onNotify: () => void): Promise<Listener>;
+  /** Embedded database only: PGlite runs in a thread of its own (not on the event loop's thread). */
+  readonly inThread?: boolean;
   /** Embedded database only: the template this DATA_DIR was created from at this open (it was fresh). */
   readonly seededFrom?: PgliteTemplateInfo;
   close(): Promise<void>;
@@ -103,7 +115,10 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
   // Two processes on one PGlite directory silently lose writes: lock first.
   const lock: DataDirLock = acquireDataDirLock(dataDir);
   const pgdata = path.join(dataDir, 'pglite');
-  const open = () => PGlite.create({ dataDir: pgdata, extensions: { vector } });
+  const threaded = (target.thread ?? threadByDefault) && pgliteThreadAvailable();
+  const open = threaded
+    ? async () => (await PgliteThread.open(pgdata)) as unknown as PGlite
+    : () => PGlite.create({ dataDir: pgdata, extensions: { vector } });
   let client: PGlite;
   let seededFrom: PgliteTemplateInfo | undefined;
   try {
@@ -124,16 +139,23 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
     throw error;
   }
   const stallMs = target.watchdogStallMs ?? 30_000;
-  const watchdog = stallMs > 0 ? startPgliteWatchdog({ dir: dataDir, stallMs, floorBytes: PGLITE_MIN_FREE_BYTES }) : undefined;
-  const gate = new PgliteGate(client, {
+  // On the main thread a wedged call can only be ended by killing the process (the watchdog);
+  // in its own thread it is ended by stopping the thread, and the gate reopens the directory.
+  const watchdog = stallMs > 0 && !threaded ? startPgliteWatchdog({ dir: dataDir, stallMs, floorBytes: PGLITE_MIN_FREE_BYTES }) : undefined;
+  const gate: PgliteGate = new PgliteGate(client, {
     open,
     dir: dataDir,
+    discard: threaded ? (instance) => void (instance as unknown as PgliteThread).terminate('replaced after a full disk') : undefined,
     minFreeBytes: PGLITE_MIN_FREE_BYTES,
     floorBytes: target.diskFloorBytes ?? PGLITE_FLOOR_BYTES,
     onCall: watchdog ? (inside) => watchdog.inside(inside) : undefined,
     onRetired: target.onDiskFull,
     onRecovered: target.onRecovered,
   });
+  const stallGuard =
+    stallMs > 0 && threaded
+      ? startStallGuard({ dir: dataDir, stallMs, floorBytes: PGLITE_MIN_FREE_BYTES, current: () => gate.instance as unknown as PgliteThread })
+      : undefined;
   // The config form: Drizzle must not mistake the gate's proxy for a config object.
   const db = drizzlePglite({ client: gate.client, schema }) as unknown as Database;
   let closed = false;
@@ -150,6 +172,7 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
       await gate.client.exec(query);
     },
     unavailable: () => gate.unavailable,
+    inThread: threaded,
     seededFrom,
     close: async () => {
       if (closed) return;
@@ -158,6 +181,7 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
         await gate.close();
       } finally {
         watchdog?.stop();
+        stallGuard?.stop();
         lock.release();
       }
     },

@@ -97,6 +97,8 @@ export interface PgliteGateOptions {
   minFreeBytes: number;
   /** Below this many free bytes only plain SELECTs reach PGlite (0: no floor). */
   floorBytes: number;
+  /** A retired instance that was replaced (or is left at close): end it if that is safe (a thread is; see pglite-thread). */
+  discard?: (instance: PGlite) => void;
   /** Told when a PGlite call starts and ends (the watchdog's view). */
   onCall?: (inside: boolean) => void;
   /** How often to look for room while retired (ms). */
@@ -177,6 +179,11 @@ export class PgliteGate {
     });
   }
 
+  /** The instance calls go to now (the stall guard watches it). */
+  get instance(): PGlite {
+    return this.current;
+  }
+
   /** Why writes stop, while they do (a retired instance, or free space below the floor). */
   get unavailable(): string | undefined {
     if (this.retired) return this.retired.reason;
@@ -245,8 +252,10 @@ export class PgliteGate {
         return false;
       }
       // The retired instance is dropped, never closed: any call into it would spin.
+      const retired = this.retired.instance;
       this.current = fresh;
       this.retired = undefined;
+      this.options.discard?.(retired);
       this.options.onRecovered?.();
       return true;
     } catch {
@@ -374,5 +383,6 @@ export class PgliteGate {
     this.timer = undefined;
     await this.drained();
     if (!this.retired) await this.current.close();
+    else this.options.discard?.(this.retired.instance);
   }
 }

@@ -55,6 +55,9 @@ export function sampler<T>(read: () => Promise<T>, timing: Pick<HealthTiming, 'f
         )
         .finally(() => (inflight = undefined));
     }
+    // The very first sample is awaited in full (the read bounds itself): with nothing to answer
+    // from, a probe in the first 50 ms would otherwise be told the database is down.
+    if (inflight && !last) await inflight;
     if (inflight) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([inflight, new Promise<void>((resolve) => (timer = setTimeout(resolve, timing.waitMs)))]);
