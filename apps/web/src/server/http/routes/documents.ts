@@ -35,6 +35,9 @@ const Document = z
     error: z.string().nullable(),
     pageCount: z.number().nullable(),
     passageCount: z.number(),
+    path: z.string().nullable().openapi({ description: 'Where the file sat in an uploaded folder (`reports/2026/q1.pdf`); null for a single file' }),
+    progress: z.string().nullable().openapi({ description: 'What indexing is doing now ("OCR page 3 of 40"); null when idle' }),
+    ocrPages: z.array(z.number()).openapi({ description: 'Pages whose text was recognised by OCR rather than read from a text layer' }),
     vectors: z
       .object({ ready: z.number(), total: z.number() })
       .openapi({ description: 'Passages with a vector for semantic search, of all passages (keyword search needs none)' }),
@@ -61,18 +64,25 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
         required: true,
         content: {
           'multipart/form-data': {
-            schema: z.object({ file: z.string().openapi({ format: 'binary' }), title: z.string().max(300).optional() }),
+            schema: z.object({
+              file: z.string().openapi({ format: 'binary' }),
+              title: z.string().max(300).optional(),
+              path: z.string().max(1000).optional().openapi({ description: "The file's path in an uploaded folder, relative (`reports/q1.pdf`); `..` is refused" }),
+            }),
           },
         },
       },
     },
     responses: {
       202: { description: 'Stored and queued for indexing', content: json(Document) },
-      400: { description: 'No file, a 0-byte file, or a body that ends before its closing boundary (`incomplete_upload`)' },
+      400: { description: 'No file, a 0-byte file, a body that ends before its closing boundary (`incomplete_upload`), or a `path` with `..` or past its limits (`invalid_path`)' },
       408: { description: 'The body arrived slower than UPLOAD_MIN_BYTES_PER_SECOND after UPLOAD_RATE_GRACE_SECONDS (`upload_too_slow`); nothing stored' },
       409: { description: 'The same bytes are already in the workspace (`existingId`)' },
       413: { description: 'Larger than MAX_UPLOAD_MB' },
-      415: { description: 'Not PDF, DOCX, HTML, Markdown or plain text (judged by content)' },
+      415: {
+        description:
+          'Not a PDF, image (PNG, JPEG, TIFF, WebP: read by OCR), Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, HTML, Markdown or plain text file (judged by content)',
+      },
       507: { description: 'Not stored: the disk is full or below the reserve kept free (DISK_RESERVE_MB), or the storage write failed' },
     },
   });
@@ -97,6 +107,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
         stream: upload.stream,
         declaredBytes,
         title: async () => (await upload.fields()).title,
+        path: async () => (await upload.fields()).path,
       });
     } catch (error) {
       if (error instanceof UploadNotStored) {
@@ -128,13 +139,19 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
       method: 'get',
       path: base,
       tags: ['documents'],
-      request: { params: WsParams, query: PageQuery.extend({ status: Status.optional() }) },
+      request: {
+        params: WsParams,
+        query: PageQuery.extend({
+          status: Status.optional(),
+          path: z.string().max(1000).optional().openapi({ description: 'Only documents in this folder (at any depth), or the one at this path' }),
+        }),
+      },
       responses: { 200: { description: 'Documents, newest first', content: json(z.object({ items: z.array(Document), nextCursor: z.string().nullable() })) } },
     }),
     async (c) => {
       const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'viewer');
       const q = c.req.valid('query');
-      const rows = await documents.list(access.workspaceId, { status: q.status, limit: q.limit, after: decodeCursor(q.cursor, Cursor) });
+      const rows = await documents.list(access.workspaceId, { status: q.status, path: q.path, limit: q.limit, after: decodeCursor(q.cursor, Cursor) });
       const page = pageOf(rows, q.limit, (last) => ({ at: last.createdAt.toISOString(), id: last.id }));
       return c.json({ items: page.items.map(presentDocument), nextCursor: page.nextCursor }, 200);
     },
