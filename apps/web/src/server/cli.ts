@@ -15,6 +15,7 @@ Commands:
   worker     run the ingest worker alone (PostgreSQL; pair with INGEST_CONCURRENCY=0 on serve)
   admin      admin create --email <e-mail> [--name <name>] [--password-stdin]
   doctor     check docker/.env and this host before the first \`docker compose up\` (--env, --online)
+  import     import <dir> --workspace <id>: upload a folder tree over the HTTP API (QUARRY_API_KEY), resumable
   help       show this help`;
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
   }
   // Before loadConfig: the doctor reads a .env file and the host, not this process's environment.
   if (command === 'doctor') return (await import('./doctor/index.js')).runDoctor(argv.slice(1));
+  // An HTTP client of a running server: no configuration, no database.
+  if (command === 'import') return (await import('./import-command.js')).runImportCommand(argv.slice(1));
   const { loadConfig } = await import('@quarry/config');
   const { createLogger } = await import('./logger.js');
   const config = loadConfig(undefined, command === 'migrate' ? { command: 'migrate' } : {});
