@@ -10,6 +10,8 @@ export function uploadFile(
   file: File,
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
+  /** Other form fields (`path`, `title`), sent before the file: the server reads them as they come. */
+  fields: Record<string, string> = {},
 ): Promise<UploadAccepted> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -36,6 +38,7 @@ export function uploadFile(
     xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
     form.append('file', file, file.name);
     xhr.send(form);
   });

@@ -19,6 +19,7 @@ import {
   formatBytes,
   formatDate,
 } from '../components/common.js';
+import { FolderUpload } from '../components/folder-upload.js';
 import { canEdit, type WorkspaceContext } from '../workspace/context.js';
 
 interface UploadItem {
@@ -47,6 +48,7 @@ export function DocumentsScreen({ ctx }: { ctx: WorkspaceContext }) {
     <section>
       <PageTitle>{`${ctx.name}: documents`}</PageTitle>
       {editable ? <Uploader ws={ctx.ws} /> : null}
+      {editable ? <FolderUpload ws={ctx.ws} /> : null}
       {documents.isPending ? <Spinner label="Loading documents…" /> : null}
       <ErrorText error={documents.error} />
       {documents.data ? <DocumentTable ws={ctx.ws} documents={documents.data} editable={editable} /> : null}
@@ -127,7 +129,7 @@ function Uploader({ ws }: { ws: string }) {
             Choose files…
           </button>
         </p>
-        <p className="muted small">PDF, DOCX, HTML, Markdown or plain text. Several at once is fine.</p>
+        <p className="muted small">PDF, images, Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, HTML, Markdown or text. Several at once is fine.</p>
         <label className="visually-hidden" htmlFor="file-input">
           Upload files
         </label>
