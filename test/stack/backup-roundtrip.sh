@@ -129,6 +129,21 @@ write_data() {
     die "upload answered $code: $(head -c 300 "$WORK/up.json")"
   fi
   log "3 documents written via $DOCS_VIA"
+  # A conversation (issue 13): its thread and message rows must come back with the rest.
+  THREAD_ID=
+  code=$(api POST "/api/workspaces/$WS/threads" -H 'content-type: application/json' -d '{}' -o "$WORK/thread.json" -w '%{http_code}')
+  if [ "$code" = 201 ]; then
+    THREAD_ID=$(json_field id <"$WORK/thread.json")
+    code=$(api POST "/api/workspaces/$WS/threads/$THREAD_ID/messages" -H 'content-type: application/json' \
+      -d '{"question":"Where does the granite come from?"}' -o "$WORK/message.json" -w '%{http_code}')
+    [ "$code" = 201 ] || die "asking in a thread answered $code: $(head -c 300 "$WORK/message.json")"
+    log "1 conversation written (thread $THREAD_ID)"
+  fi
+}
+
+thread_answer() { # the stored answers of the conversation, hashed (empty when this build has no threads)
+  [ -n "${THREAD_ID:-}" ] || return 0
+  api GET "/api/workspaces/$WS/threads/$THREAD_ID" | grep -o '"answer":"[^"]*"' | sha256sum | cut -c1-16
 }
 
 wait_ready() { # bounded: 180 × 1 s. Ready (keyword-searchable) and every vector stored: the backup must hold both.
@@ -170,7 +185,7 @@ write_documents_sql() {
 }
 
 # ----------------------------------------------------------------- observe
-COUNT_TABLES="users workspaces memberships documents passages passage_embeddings audit_events"
+COUNT_TABLES="users workspaces memberships documents passages passage_embeddings ask_threads ask_messages audit_events"
 counts() {
   sql "SELECT string_agg(format('%s=%s', t, (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I', t), false, true, '')))[1]::text), ' ' ORDER BY t)
     FROM unnest(string_to_array('$COUNT_TABLES', ' ')) AS t WHERE to_regclass(t) IS NOT NULL"
@@ -208,6 +223,7 @@ write_data
 BEFORE_COUNTS=$(counts)
 BEFORE_SEARCH=$(search_result)
 BEFORE_FILES=$(file_hashes)
+BEFORE_THREAD=$(thread_answer)
 log "before: $BEFORE_COUNTS"
 log "before: search $BEFORE_SEARCH"
 [[ "$BEFORE_SEARCH" =~ [0-9a-f]{8}- ]] || fail "search finds the written passages" "no result for 'granite quarry' before the backup: $BEFORE_SEARCH"
@@ -244,6 +260,7 @@ code=$(api POST /api/auth/sign-in/email -H 'Content-Type: application/json' -d "
 AFTER_COUNTS=$(counts)
 AFTER_SEARCH=$(search_result)
 AFTER_FILES=$(file_hashes)
+AFTER_THREAD=$(thread_answer)
 log "after:  $AFTER_COUNTS"
 # audit_events may grow by the sign-in above: compare it as "at least".
 for table in $COUNT_TABLES; do
@@ -257,6 +274,9 @@ for table in $COUNT_TABLES; do
   fi
 done
 [ "$AFTER_SEARCH" = "$BEFORE_SEARCH" ] && pass "search returns the same result" "$AFTER_SEARCH" || fail "search returns the same result" "before '$BEFORE_SEARCH', after '$AFTER_SEARCH'"
+if [ -n "$BEFORE_THREAD" ]; then
+  [ "$AFTER_THREAD" = "$BEFORE_THREAD" ] && pass "the conversation reads the same" "answers $AFTER_THREAD" || fail "the conversation reads the same" "before '$BEFORE_THREAD', after '$AFTER_THREAD'"
+fi
 [ "$AFTER_FILES" = "$BEFORE_FILES" ] && pass "original files are byte-identical" "$AFTER_FILES" || fail "original files are byte-identical" "before '$BEFORE_FILES', after '$AFTER_FILES'"
 
 # G1 survives the restore: pg_restore --no-owner --no-privileges gives every object to the
