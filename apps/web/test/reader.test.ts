@@ -32,7 +32,8 @@ async function uploadReady(client: TestClient, ws: string, name: string, text: s
 const sections = Array.from({ length: 12 }, (_, s) => {
   const sentences = Array.from(
     { length: 8 },
-    (_, i) => `Section ${s} sentence ${i} talks about ${s % 3 === 0 ? 'lighthouses' : 'harbours'} and tides number ${i}.`,
+    (_, i) =>
+      `Section ${s} sentence ${i} talks about ${s % 3 === 0 ? 'lighthouses' : 'harbours'} and tides number ${i}.`,
   );
   return `## Part ${s}\n\n${sentences.join(' ')}`;
 });
@@ -40,7 +41,9 @@ const book = `# Handbook\n\n${sections.join('\n\n')}\n`;
 
 describe('overlap between consecutive passages', () => {
   it('finds the repeated sentences at a word boundary, and nothing else', () => {
-    expect(overlapLength('One two. Three four. Five six.', 'Three four. Five six. Seven eight.')).toBe('Three four. Five six.'.length);
+    expect(overlapLength('One two. Three four. Five six.', 'Three four. Five six. Seven eight.')).toBe(
+      'Three four. Five six.'.length,
+    );
     expect(overlapLength('One two.', 'Three four.')).toBe(0);
     // Not at a word boundary in the previous passage.
     expect(overlapLength('abcdef ghi', 'def ghi jkl')).toBe(0);
@@ -64,7 +67,10 @@ describe('reader API', () => {
   let bobDoc: { id: string; passageCount: number };
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { CHUNK_TOKENS: '50', CHUNK_OVERLAP: '0.3' }, runtime: { ingest: { pollMs: 50 } } });
+    app = await startTestApp({
+      env: { CHUNK_TOKENS: '50', CHUNK_OVERLAP: '0.3' },
+      runtime: { ingest: { pollMs: 50 } },
+    });
     alice = new TestClient(app);
     bob = new TestClient(app);
     await alice.signUp('alice@example.com');
@@ -119,14 +125,26 @@ describe('reader API', () => {
   });
 
   it('says where a search’s words are in the document, in document order, and marks their lexemes', async () => {
-    const found = await alice.json('GET', `/api/workspaces/${wsA}/documents/${doc.id}/matches?q=${encodeURIComponent('lighthouse -harbour')}`, undefined, 200);
+    const found = await alice.json(
+      'GET',
+      `/api/workspaces/${wsA}/documents/${doc.id}/matches?q=${encodeURIComponent('lighthouse -harbour')}`,
+      undefined,
+      200,
+    );
     expect(found.terms).toEqual(['lighthous']);
     const all = await alice.json('GET', passagesUrl('?limit=500'), undefined, 200);
-    const expected = all.items.filter((p: { text: string }) => p.text.includes('lighthouses')).map((p: { id: string }) => p.id);
-    expect(found.passageIds).toEqual(expected);
+    const expected = all.items
+      .filter((p: { text: string }) => p.text.includes('lighthouses'))
+      .map((p: { id: string }) => p.id);
+    expect(found.matches.map((m: { passageId: string }) => m.passageId)).toEqual(expected);
     expect(expected.length).toBeGreaterThan(1);
-    const none = await alice.json('GET', `/api/workspaces/${wsA}/documents/${doc.id}/matches?q=${encodeURIComponent("'&|!:*")}`, undefined, 200);
-    expect(none).toEqual({ terms: [], passageIds: [] });
+    const none = await alice.json(
+      'GET',
+      `/api/workspaces/${wsA}/documents/${doc.id}/matches?q=${encodeURIComponent("'&|!:*")}`,
+      undefined,
+      200,
+    );
+    expect(none).toEqual({ terms: [], matches: [] });
   });
 
   it('answers a mistake with a 400 naming it, never a 500', async () => {
@@ -150,10 +168,12 @@ describe('reader API', () => {
     expect((await alice.request('GET', passagesUrl(`?around=${bobPassage}`))).status).toBe(404);
     const parallel = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        bob.request('GET', i % 2 ? passagesUrl(`?after=${i % 5}`) : passagesUrl(`?around=${bobPassage}`, wsA)).then(async (r) => ({
-          status: r.status,
-          body: await r.text(),
-        })),
+        bob
+          .request('GET', i % 2 ? passagesUrl(`?after=${i % 5}`) : passagesUrl(`?around=${bobPassage}`, wsA))
+          .then(async (r) => ({
+            status: r.status,
+            body: await r.text(),
+          })),
       ),
     );
     expect(parallel.map((r) => r.status)).toEqual(Array(100).fill(404));

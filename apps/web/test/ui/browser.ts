@@ -37,13 +37,14 @@ export async function openPage(browser: Browser, base: string, contexts: Browser
   return page;
 }
 
-/** Screenshots at 1280 and 375 px (and dark at 1280), an axe check at each, and no sideways scrolling at 375 px. */
-export async function capture(page: Page, name: string) {
+/** Screenshots at 1280 and 375 px (and dark at 1280, and at 375 with `darkAt375`), an axe check at each, and no sideways scrolling at 375 px. */
+export async function capture(page: Page, name: string, options: { darkAt375?: boolean } = {}) {
   await page.waitForLoadState('networkidle').catch(() => undefined);
   const runs: { width: number; scheme: 'light' | 'dark' }[] = [
     { width: 1280, scheme: 'light' },
     { width: 375, scheme: 'light' },
     { width: 1280, scheme: 'dark' },
+    ...(options.darkAt375 ? [{ width: 375, scheme: 'dark' as const }] : []),
   ];
   for (const { width, scheme } of runs) {
     await page.emulateMedia({ colorScheme: scheme });

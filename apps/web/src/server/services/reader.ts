@@ -34,6 +34,12 @@ export interface ReaderWindow {
   hasAfter: boolean;
 }
 
+export interface DocumentMatches {
+  /** The query's lexemes (stems), for marking words in the text. */
+  terms: string[];
+  matches: Array<{ passageId: string; ordinal: number; page: number | null }>;
+}
+
 export type WindowRequest =
   | { after?: number; before?: undefined; around?: undefined; limit?: number }
   | { before: number; after?: undefined; around?: undefined; limit?: number }
@@ -61,11 +67,22 @@ export function overlapLength(prev: string, cur: string): number {
   return 0;
 }
 
-const sameSection = (a: { page: number | null; headingPath: string[] }, b: { page: number | null; headingPath: string[] }) =>
-  a.page === b.page && a.headingPath.length === b.headingPath.length && a.headingPath.every((h, i) => h === b.headingPath[i]);
+const sameSection = (
+  a: { page: number | null; headingPath: string[] },
+  b: { page: number | null; headingPath: string[] },
+) =>
+  a.page === b.page &&
+  a.headingPath.length === b.headingPath.length &&
+  a.headingPath.every((h, i) => h === b.headingPath[i]);
 
 export function createReaderService(db: Database, options: { language: string }) {
-  const columns = { id: passages.id, ordinal: passages.ordinal, page: passages.page, headingPath: passages.headingPath, text: passages.text };
+  const columns = {
+    id: passages.id,
+    ordinal: passages.ordinal,
+    page: passages.page,
+    headingPath: passages.headingPath,
+    text: passages.text,
+  };
   type Row = { id: string; ordinal: number; page: number | null; headingPath: string[]; text: string };
 
   async function documentOf(workspaceId: string, documentId: string) {
@@ -120,8 +137,15 @@ export function createReaderService(db: Database, options: { language: string })
       const items: ReaderPassage[] = [];
       let previous: Row | undefined;
       for (const row of rows) {
-        if (row.ordinal >= start && items.length < limit && (request.before === undefined || row.ordinal < request.before)) {
-          const overlap = previous && previous.ordinal === row.ordinal - 1 && sameSection(previous, row) ? overlapLength(previous.text, row.text) : 0;
+        if (
+          row.ordinal >= start &&
+          items.length < limit &&
+          (request.before === undefined || row.ordinal < request.before)
+        ) {
+          const overlap =
+            previous && previous.ordinal === row.ordinal - 1 && sameSection(previous, row)
+              ? overlapLength(previous.text, row.text)
+              : 0;
           items.push({ ...row, overlap });
         }
         previous = row;
@@ -129,7 +153,10 @@ export function createReaderService(db: Database, options: { language: string })
       const first = items[0]?.ordinal;
       const last = items[items.length - 1]?.ordinal;
       const [bounds] = await db
-        .select({ min: sql<number | null>`min(${passages.ordinal})`, max: sql<number | null>`max(${passages.ordinal})` })
+        .select({
+          min: sql<number | null>`min(${passages.ordinal})`,
+          max: sql<number | null>`max(${passages.ordinal})`,
+        })
         .from(passages)
         .where(inDocument(workspaceId, documentId));
       const min = bounds?.min === null || bounds?.min === undefined ? null : Number(bounds.min);
@@ -148,32 +175,35 @@ export function createReaderService(db: Database, options: { language: string })
      * reader can mark them. The words reach PostgreSQL as a parameter of to_tsvector;
      * the tsquery is built from its lexemes, quoted, never from the user's text.
      */
-    async matches(workspaceId: string, documentId: string, query: string): Promise<{ terms: string[]; passageIds: string[] }> {
+    async matches(workspaceId: string, documentId: string, query: string): Promise<DocumentMatches> {
       await documentOf(workspaceId, documentId);
       const bag = positiveWords(query);
-      if (!bag) return { terms: [], passageIds: [] };
+      if (!bag) return { terms: [], matches: [] };
       const [lex] = await queryRows<{ terms: string[] | string | null }>(
         db,
         sql`SELECT tsvector_to_array(to_tsvector(${options.language}::regconfig, ${bag})) AS terms`,
       );
       const terms = (typeof lex?.terms === 'string' ? parseArray(lex.terms) : (lex?.terms ?? [])).slice(0, 32);
-      if (terms.length === 0) return { terms: [], passageIds: [] };
+      if (terms.length === 0) return { terms: [], matches: [] };
       const tsquery = terms.map((t) => `'${t.replace(/'/g, "''").replace(/\\/g, '\\\\')}'`).join(' | ');
       const rows = await db
-        .select({ id: passages.id })
+        .select({ passageId: passages.id, ordinal: passages.ordinal, page: passages.page })
         .from(passages)
         .where(and(inDocument(workspaceId, documentId), sql`${passages.tsv} @@ ${tsquery}::tsquery`))
         .orderBy(asc(passages.ordinal))
         .limit(READER_LIMITS.maxMatches);
-      return { terms, passageIds: rows.map((r) => r.id) };
+      return { terms, matches: rows };
     },
   };
 }
 
 /** The words of a search that should be found (quotes dropped, ` -word` exclusions left out). */
 export function positiveWords(query: string): string {
-  // eslint-disable-next-line no-control-regex
-  const tokens = query.replace(/[\u0000-\u001f\u007f"]/g, ' ').split(/\s+/).filter(Boolean);
+  const tokens = query
+    // eslint-disable-next-line no-control-regex -- control characters are never part of a word
+    .replace(/[\u0000-\u001f\u007f"]/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
   return tokens.filter((t, i) => !(i > 0 && t.length > 1 && t.startsWith('-'))).join(' ');
 }
 

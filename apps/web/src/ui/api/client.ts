@@ -18,6 +18,8 @@ import {
   type Member,
   type Page,
   type Passage,
+  type DocumentMatches,
+  type ReaderWindow,
   type QuarryDocument,
   type SearchMode,
   type SearchResult,
@@ -211,6 +213,15 @@ export const api = {
   downloadUrl: (ws: string, id: string) => pathOf(e.downloadDocument.path, { ws, id }),
   deleteDocument: (ws: string, id: string) => call<void>(e.deleteDocument, { ws, id }),
   reindexDocument: (ws: string, id: string) => call<unknown>(e.reindexDocument, { ws, id }, { body: {} }),
+  /** One window of the reader: from the start, after or before an ordinal, or around a passage. */
+  documentPassages: (
+    ws: string,
+    id: string,
+    window: { after?: number; before?: number; around?: string; limit?: number },
+    signal?: AbortSignal,
+  ) => call<ReaderWindow>(e.documentPassages, { ws, id }, { query: window, signal }),
+  documentMatches: (ws: string, id: string, q: string, signal?: AbortSignal) =>
+    call<DocumentMatches>(e.documentMatches, { ws, id }, { query: { q }, signal }),
   uploadUrl: (ws: string) => pathOf(e.uploadDocument.path, { ws }),
 
   search: (

@@ -55,9 +55,24 @@ export const SearchResultShape = obj({
 export const PassageShape = obj({
   id: str,
   documentId: str,
+  ordinal: num,
   page: nullable(num),
   headingPath: nullable(arrayOf(str)),
   text: str,
+});
+
+export const ReaderPassageShape = obj({
+  id: str,
+  ordinal: num,
+  page: nullable(num),
+  headingPath: arrayOf(str),
+  text: str,
+  overlap: num,
+});
+export const ReaderWindowShape = obj({ items: arrayOf(ReaderPassageShape), total: num, hasBefore: bool, hasAfter: bool });
+export const DocumentMatchesShape = obj({
+  terms: arrayOf(str),
+  matches: arrayOf(obj({ passageId: str, ordinal: num, page: nullable(num) })),
 });
 
 export const CitationShape = obj({
@@ -210,6 +225,19 @@ export const endpoints = {
   deleteDocument: ep({ method: 'DELETE', path: '/api/workspaces/{ws}/documents/{id}', openapi: true }),
   reindexDocument: ep({ method: 'POST', path: '/api/workspaces/{ws}/documents/{id}/reindex', openapi: true }),
 
+  documentPassages: ep({
+    method: 'GET',
+    path: '/api/workspaces/{ws}/documents/{id}/passages',
+    response: ReaderWindowShape,
+    openapi: true,
+  }),
+  documentMatches: ep({
+    method: 'GET',
+    path: '/api/workspaces/{ws}/documents/{id}/matches',
+    response: DocumentMatchesShape,
+    openapi: true,
+  }),
+
   search: ep({ method: 'GET', path: '/api/workspaces/{ws}/search', response: SearchResultShape, openapi: true }),
   getPassage: ep({
     method: 'GET',
@@ -274,6 +302,9 @@ export type SearchMode = Infer<typeof SearchModeShape>;
 export type SearchHit = Infer<typeof SearchHitShape>;
 export type SearchResult = Infer<typeof SearchResultShape>;
 export type Passage = Infer<typeof PassageShape>;
+export type ReaderPassage = Infer<typeof ReaderPassageShape>;
+export type ReaderWindow = Infer<typeof ReaderWindowShape>;
+export type DocumentMatches = Infer<typeof DocumentMatchesShape>;
 export type Citation = Infer<typeof CitationShape>;
 export type Answer = Infer<typeof AnswerShape>;
 export type AdminUser = Infer<typeof AdminUserShape>;

@@ -164,7 +164,7 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
         {hits.map((hit) => (
           <li key={`${hit.passageId}`} className="result" data-testid="search-result">
             <Link
-              href={passageHref(ctx.ws, hit)}
+              href={passageHref(ctx.ws, hit, q)}
               state={
                 {
                   passageText: snippetParts(hit.snippet)

@@ -238,7 +238,12 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
       responses: {
         200: {
           description: 'Passages holding any of the words, in document order, and the words\' lexemes',
-          content: json(z.object({ terms: z.array(z.string()), passageIds: z.array(z.string()) })),
+          content: json(
+            z.object({
+              terms: z.array(z.string()),
+              matches: z.array(z.object({ passageId: z.string(), ordinal: z.number(), page: z.number().nullable() })),
+            }),
+          ),
         },
       },
     }),
