@@ -1,6 +1,7 @@
 /**
- * HTML (and DOCX, via mammoth's HTML): scripts, styles and other non-content
- * elements are dropped; headings, paragraphs, lists and tables are kept as
+ * HTML (and DOCX, via mammoth's HTML; EPUB chapters; e-mail bodies): scripts,
+ * styles and other non-content elements are dropped, and so are navigation,
+ * sidebars and the page's header and footer (see FURNITURE); headings, paragraphs, lists and tables are kept as
  * blocks. htmlparser2 is a streaming parser with no DOM, linear in the
  * document as long as the nesting depth is bounded (`MAX_HTML_DEPTH`).
  */
@@ -27,7 +28,22 @@ function withoutLeadingNewlines(s: string): string {
   return i === 0 ? s : s.slice(i);
 }
 
+/**
+ * The readability pass: page furniture that repeats on every page of a site and answers no question — navigation,
+ * sidebars, and the page's own header and footer — is left out. A `<header>`/`<footer>` inside `<article>` or
+ * `<main>` is the article's (its title, its byline) and stays. If leaving them out leaves no text at all, the page
+ * is read whole (a page that is nothing but a footer is still that page).
+ */
+const FURNITURE = new Set(['nav', 'aside']);
+const PAGE_FRAME = new Set(['header', 'footer']);
+const FURNITURE_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'search']);
+
 export function extractHtml(html: string): Extracted {
+  const read = extractHtmlBlocks(html, true);
+  return read.blocks.some((b) => b.text.trim()) ? read : extractHtmlBlocks(html, false);
+}
+
+function extractHtmlBlocks(html: string, readability: boolean): Extracted {
   const blocks: Block[] = [];
   let text = '';
   let skipDepth = 0;
@@ -39,6 +55,8 @@ export function extractHtml(html: string): Extracted {
   let table: { rows: string[][]; row: string[] | undefined; cell: string | undefined } | undefined;
   let tableDepth = 0;
   let depth = 0;
+  // How many open <article>/<main> elements enclose the current one (their header and footer are content).
+  let inArticle = 0;
 
   // Linear: after the first replace no two spaces are adjacent, so ` *` takes at most one.
   const collapse = (s: string) => s.replace(/[ \t\r\f\v]+/g, ' ').replace(/ *\n */g, '\n').trim();
@@ -52,13 +70,16 @@ export function extractHtml(html: string): Extracted {
 
   const parser = new Parser(
     {
-      onopentag(name) {
+      onopentag(name, attrs) {
         if (++depth > MAX_HTML_DEPTH) throw new ExtractionError(`the HTML nests elements more than ${MAX_HTML_DEPTH} deep`);
         if (name === 'title') {
           inTitle = true;
           return;
         }
-        if (skipDepth > 0 || SKIP.has(name)) {
+        if (skipDepth === 0 && (name === 'article' || name === 'main')) inArticle++;
+        const furniture =
+          readability && (FURNITURE.has(name) || FURNITURE_ROLES.has(attrs.role ?? '') || (PAGE_FRAME.has(name) && inArticle === 0));
+        if (skipDepth > 0 || SKIP.has(name) || furniture) {
           skipDepth++;
           return;
         }
@@ -116,6 +137,7 @@ export function extractHtml(html: string): Extracted {
           skipDepth--;
           return;
         }
+        if (name === 'article' || name === 'main') inArticle = Math.max(0, inArticle - 1);
         if (table) {
           if (name === 'td' || name === 'th') {
             if (table.cell !== undefined) table.row?.push(table.cell.replace(/\s+/g, ' ').trim());

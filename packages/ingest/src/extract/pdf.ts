@@ -4,6 +4,7 @@
  */
 import { getDocumentProxy } from 'unpdf';
 import { isSparse, ocrPdfPages } from './pdf-ocr.js';
+import { removeRunningLines } from './running-lines.js';
 import { paragraphs } from './text.js';
 import { ExtractionError, type Block, type Extracted, type ExtractHooks, type ExtractLimits } from './types.js';
 
@@ -33,6 +34,7 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits, hooks
     let chars = 0;
     // Pages with (almost) no text layer: recognised by OCR, once every text layer is read, if they show an image.
     const sparse: number[] = [];
+    const texts: string[] = [];
     for (let n = 1; n <= pageCount; n++) {
       let page: Awaited<ReturnType<typeof pdf.getPage>>;
       let content: Awaited<ReturnType<typeof page.getTextContent>>;
@@ -52,9 +54,13 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractLimits, hooks
       if (isSparse(text) && sparse.length < limits.maxOcrPages) sparse.push(n);
       chars += text.length;
       if (chars > limits.maxTextChars) throw new ExtractionError(`the PDF holds more than ${limits.maxTextChars} characters of text`);
+      texts.push(text);
+    }
+    // Running headers and footers go before paragraphs are formed (they repeat on every page: noise in search).
+    for (const [i, text] of removeRunningLines(texts).entries()) {
       // Re-join words hyphenated across lines, then lines within a paragraph.
       const clean = text.replace(/(\p{L})-\n(\p{Ll})/gu, '$1$2');
-      for (const block of paragraphs(clean, { page: n })) {
+      for (const block of paragraphs(clean, { page: i + 1 })) {
         // Every whitespace run holding a line break becomes one space (`/\s*\n\s*/` is quadratic on long runs of spaces).
         block.text = block.text.replace(/\s+/g, (run) => (run.includes('\n') ? ' ' : run));
         blocks.push(block);
