@@ -50,7 +50,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       cleanupDb = fresh.cleanup;
     }
   }
-  const port = await freePort();
+  // A test that must know the port before start (an OIDC client's redirect URI) passes env.PORT.
+  const port = options.env?.PORT ? Number(options.env.PORT) : await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,

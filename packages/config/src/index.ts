@@ -49,6 +49,16 @@ const schema = z.object({
   AUTH_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   ADMIN_EMAIL: z.email().optional().or(z.literal('').transform(() => undefined)),
   SIGNUP_MODE: z.enum(['open', 'invite', 'closed']).optional(),
+  // Single sign-on (OpenID Connect): the issuer's discovery document names every endpoint.
+  OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional().or(z.literal('').transform(() => undefined)),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_DISPLAY_NAME: z.string().trim().min(1).max(40).default('single sign-on'),
+  OIDC_SCOPES: z.string().default('openid email profile'),
+  OIDC_ALLOWED_DOMAINS: z.string().default(''),
+  OIDC_GROUPS_CLAIM: z.string().trim().min(1).max(100).default('groups'),
+  OIDC_ADMIN_GROUP: optionalString,
+  PASSWORD_SIGNIN: z.enum(['on', 'off']).default('on'),
   TRUSTED_PROXIES: z.string().default(''),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_240).default(100),
   // The slowest upload accepted (averaged from the start, after the grace period); 0 turns the cutoff off.
@@ -95,6 +105,9 @@ const fixes: Record<string, string> = {
   AUTH_SECRET: 'generate one with: openssl rand -base64 32',
   ADMIN_EMAIL: 'set ADMIN_EMAIL to the e-mail address of the first administrator',
   SIGNUP_MODE: 'use one of open, invite, closed',
+  OIDC_ISSUER: "set OIDC_ISSUER to your provider's issuer URL (the part before /.well-known/openid-configuration)",
+  OIDC_DISPLAY_NAME: 'set OIDC_DISPLAY_NAME to a short provider name for the sign-in button (at most 40 characters)',
+  PASSWORD_SIGNIN: 'use on or off (off needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET)',
   S3_ENDPOINT: 'set S3_ENDPOINT to the https URL of your S3-compatible endpoint',
   OPENAI_BASE_URL: 'set OPENAI_BASE_URL to the /v1 URL of an OpenAI-compatible server',
   CHAT_BASE_URL: 'set CHAT_BASE_URL to the /v1 URL of the chat server (e.g. http://127.0.0.1:11434/v1 for Ollama), or unset it to use OPENAI_BASE_URL',
@@ -152,6 +165,10 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
       throw new ConfigError('R2_ACCOUNT_ID', 'is required for Cloudflare R2 (or set S3_ENDPOINT)', 'copy the account id from the Cloudflare dashboard');
     }
   }
+  const oidc = oidcConfig(env);
+  if (env.PASSWORD_SIGNIN === 'off' && !oidc) {
+    throw new ConfigError('PASSWORD_SIGNIN', 'is off but single sign-on is not configured (nobody could sign in)', fixes.PASSWORD_SIGNIN!);
+  }
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   return {
     env: env.NODE_ENV,
@@ -178,6 +195,10 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
       adminEmail: env.ADMIN_EMAIL?.toLowerCase(),
       signupMode: env.SIGNUP_MODE ?? (production ? 'invite' : 'open'),
       trustedProxies: env.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
+      /** OpenID Connect sign-in (auth/oidc.ts); undefined: e-mail and password only. */
+      oidc,
+      /** `PASSWORD_SIGNIN=off`: e-mail/password sign-in and sign-up answer 403 (single sign-on only). */
+      passwordSignIn: env.PASSWORD_SIGNIN === 'on',
     },
     uploads: {
       maxBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
@@ -240,6 +261,34 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
     /** Questions per user and per API key (Ask), counted in the database so every replica shares them. */
     ask: { perMinute: env.ASK_LIMIT_PER_MINUTE, perDay: env.ASK_LIMIT_PER_DAY },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** The OIDC settings, all three of issuer, client id and secret or none of them. */
+function oidcConfig(env: z.infer<typeof schema>) {
+  const parts = { OIDC_ISSUER: env.OIDC_ISSUER, OIDC_CLIENT_ID: env.OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: env.OIDC_CLIENT_SECRET };
+  const set = Object.entries(parts).filter(([, v]) => v !== undefined);
+  if (set.length === 0) return undefined;
+  for (const [name, value] of Object.entries(parts)) {
+    if (value === undefined) {
+      throw new ConfigError(name, `is missing while ${set.map(([n]) => n).join(' and ')} ${set.length === 1 ? 'is' : 'are'} set`, 'set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together (from the client you registered at your provider), or none of them');
+    }
+  }
+  const scopes = env.OIDC_SCOPES.split(/[\s,]+/).filter(Boolean);
+  const domains = env.OIDC_ALLOWED_DOMAINS.split(',').map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean);
+  const bad = domains.find((d) => !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(d));
+  if (bad) throw new ConfigError('OIDC_ALLOWED_DOMAINS', `is invalid (${JSON.stringify(bad)} is not a domain)`, 'list e-mail domains separated by commas, e.g. example.com,example.org');
+  return {
+    issuer: env.OIDC_ISSUER!.replace(/\/+$/, ''),
+    clientId: env.OIDC_CLIENT_ID!,
+    clientSecret: env.OIDC_CLIENT_SECRET!,
+    displayName: env.OIDC_DISPLAY_NAME,
+    scopes: scopes.includes('openid') ? scopes : ['openid', ...scopes],
+    /** New accounts from these e-mail domains only (any mode); empty: SIGNUP_MODE decides alone. */
+    allowedDomains: domains,
+    groupsClaim: env.OIDC_GROUPS_CLAIM,
+    /** Members of this provider group are administrators, others are not (checked at every sign-in). */
+    adminGroup: env.OIDC_ADMIN_GROUP,
   };
 }
 

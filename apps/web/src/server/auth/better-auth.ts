@@ -1,7 +1,8 @@
 /**
  * better-auth configured for Quarry: e-mail + password, sessions in HTTP-only
- * cookies, the admin plugin for roles and bans. Quarry-specific rules (first
- * admin, personal workspace) hang off its database hooks.
+ * cookies, the admin plugin for roles and bans, and — when OIDC_* is set — single
+ * sign-on through the generic OAuth plugin (auth/oidc.ts). Quarry-specific rules
+ * (first admin, personal workspace, who may arrive by SSO) hang off its hooks.
  */
 import type { Config } from '@quarry/config';
 import { accounts, sessions, users, verifications, type Database } from '@quarry/db';
@@ -9,6 +10,7 @@ import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { admin } from 'better-auth/plugins';
 import { loggableError } from '../log-safe.js';
+import { afterOidcSession, currentOidcAttempt, oidcGate, oidcPlugin, roleForNewOidcUser, type OidcPolicy } from './oidc.js';
 import type { Logger } from '../logger.js';
 
 export interface AuthHooks {
@@ -19,6 +21,10 @@ export interface AuthHooks {
 
 export function createAuth(options: { config: Config; db: Database; secret: string; trustedOrigins: string[]; hooks: AuthHooks; logger?: Logger }) {
   const { config, db, hooks } = options;
+  const oidc = config.auth.oidc;
+  const policy: OidcPolicy | undefined = oidc
+    ? { oidc, signupMode: config.auth.signupMode, adminEmail: config.auth.adminEmail, roleForNewUser: (email) => hooks.roleForNewUser(email) }
+    : undefined;
   return betterAuth({
     appName: 'Quarry',
     baseURL: config.publicUrl,
@@ -52,12 +58,30 @@ export function createAuth(options: { config: Config; db: Database; secret: stri
       defaultCookieAttributes: { httpOnly: true, sameSite: 'lax' },
       ipAddress: { ipAddressHeaders: ['x-quarry-client-ip'] },
     },
-    plugins: [admin({ defaultRole: 'member', adminRoles: ['admin'] })],
+    // A failed SSO callback (a bad `state`, a refusal) lands on the sign-in page with `?error=<code>`.
+    onAPIError: { errorURL: `${config.publicUrl}/sign-in` },
+    account: {
+      // An SSO identity joins an existing account with the same e-mail only when the provider vouches for
+      // the address (better-auth's rule for an untrusted provider; oidcGate refuses unverified ones before).
+      // Local accounts have no e-mail verification in Quarry, so better-auth's local check is off.
+      accountLinking: { enabled: true, requireLocalEmailVerified: false, allowDifferentEmails: false },
+    },
+    ...(policy ? { user: { validateUserInfo: oidcGate(policy) } } : {}),
+    plugins: [admin({ defaultRole: 'member', adminRoles: ['admin'] }), ...(oidc ? [oidcPlugin(oidc)] : [])],
     databaseHooks: {
       user: {
         create: {
-          before: async (user) => ({ data: { ...user, role: await hooks.roleForNewUser(user.email) } }),
+          before: async (user) => ({
+            data: { ...user, role: policy && currentOidcAttempt() ? await roleForNewOidcUser(policy, user.email) : await hooks.roleForNewUser(user.email) },
+          }),
           after: async (user) => hooks.afterUserCreated(user),
+        },
+      },
+      session: {
+        create: {
+          after: async (session) => {
+            if (policy) await afterOidcSession(db, policy, session.userId);
+          },
         },
       },
     },

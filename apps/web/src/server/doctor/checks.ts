@@ -406,3 +406,46 @@ export function checkR2(bucket: string, facts: OnlineFacts<{ bytes: number }>): 
   if (facts.ok) return ok(title, `probe object of ${facts.value.bytes} bytes round-tripped in bucket ${bucket}`);
   return fail(title, `bucket ${bucket}: ${facts.error}`, 'check R2_ACCOUNT_ID/R2_BUCKET and that the API token has Object Read & Write on this bucket');
 }
+
+/** What `--online` read from the OIDC issuer (online.ts fetchOidcDiscovery). */
+export interface OidcDiscovery {
+  url: string;
+  issuer?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  jwksUri?: string;
+  jwksKeys?: number;
+  codeChallengeMethods?: string[];
+  signingAlgs?: string[];
+  scopes?: string[];
+}
+
+/**
+ * The issuer's discovery document as Quarry's sign-in will use it: the issuer it names must be
+ * OIDC_ISSUER exactly (ID tokens are checked against it), with an authorization and a token endpoint,
+ * signing keys, and S256 PKCE.
+ */
+export function checkOidcDiscovery(issuer: string, scopes: string[], facts: OnlineFacts<OidcDiscovery>): CheckResult {
+  const title = "OIDC_ISSUER's discovery document is usable for sign-in";
+  const fixUrl = 'set OIDC_ISSUER to the issuer URL your provider shows for this client (without /.well-known/openid-configuration)';
+  if (!facts.ok) return fail(title, `${issuer}/.well-known/openid-configuration: ${facts.error}`, fixUrl);
+  const d = facts.value;
+  const wanted = issuer.replace(/\/+$/, '');
+  if (d.issuer === undefined || d.issuer.replace(/\/+$/, '') !== wanted) {
+    return fail(title, `the document names issuer ${d.issuer ?? '(none)'}, not ${wanted}; ID tokens would be refused`, fixUrl);
+  }
+  const missing = [
+    d.authorizationEndpoint ? undefined : 'authorization_endpoint',
+    d.tokenEndpoint ? undefined : 'token_endpoint',
+    d.jwksUri ? undefined : 'jwks_uri',
+    d.signingAlgs?.length ? undefined : 'id_token_signing_alg_values_supported',
+  ].filter(Boolean);
+  if (missing.length) return fail(title, `the document lacks ${missing.join(', ')}`, 'use an OpenID Connect provider (plain OAuth 2.0 is not enough)');
+  if (!d.jwksKeys) return fail(title, `no signing keys at ${d.jwksUri}`, "check the provider's key configuration");
+  if (d.codeChallengeMethods && !d.codeChallengeMethods.includes('S256')) {
+    return fail(title, `PKCE S256 is not offered (code_challenge_methods_supported: ${d.codeChallengeMethods.join(', ') || 'none'})`, 'enable PKCE (S256) for this client at the provider');
+  }
+  const unknownScopes = d.scopes ? scopes.filter((s) => !d.scopes!.includes(s)) : [];
+  if (unknownScopes.length) return warn(title, `issuer ${d.issuer}; scopes not listed by the provider: ${unknownScopes.join(', ')}`, 'check OIDC_SCOPES against scopes_supported');
+  return ok(title, `issuer ${d.issuer}, ${d.jwksKeys} signing key${d.jwksKeys === 1 ? '' : 's'}, PKCE S256${d.codeChallengeMethods ? '' : ' (not advertised; better-auth sends it anyway)'}`);
+}

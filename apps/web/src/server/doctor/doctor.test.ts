@@ -98,6 +98,7 @@ describe('quarry doctor with a good env', () => {
       online: {
         hetznerZone: async (_token, domain) => (calls.push(`hetzner ${domain}`), { ok: true, value: { zone: 'acme-docs.net', id: 7, a: [GOOD_ENV.CADDY_BIND_IP!] } }),
         r2RoundTrip: async (t) => (calls.push(`r2 ${t.endpoint} ${t.bucket}`), { ok: true, value: { bytes: 1024 } }),
+        oidcDiscovery: async (issuer) => (calls.push(`oidc ${issuer}`), { ok: false, error: 'not configured in this env' }),
       },
     });
     expect(text).not.toContain('✖');

@@ -64,4 +64,7 @@ export const forbiddenOnline: OnlineProbes = {
   r2RoundTrip: async () => {
     throw new Error('R2 must not be called without --online');
   },
+  oidcDiscovery: async () => {
+    throw new Error('the OIDC issuer must not be read without --online');
+  },
 };

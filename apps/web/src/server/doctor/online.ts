@@ -4,7 +4,7 @@
  * and never in tests (tests inject fakes for these interfaces).
  */
 import { randomBytes } from 'node:crypto';
-import type { HetznerZone, OnlineFacts } from './checks.js';
+import type { HetznerZone, OidcDiscovery, OnlineFacts } from './checks.js';
 
 export interface R2Target {
   endpoint: string;
@@ -16,6 +16,8 @@ export interface R2Target {
 export interface OnlineProbes {
   hetznerZone(token: string, domain: string): Promise<OnlineFacts<HetznerZone | undefined>>;
   r2RoundTrip(target: R2Target): Promise<OnlineFacts<{ bytes: number }>>;
+  /** The issuer's discovery document and the number of keys at its jwks_uri. */
+  oidcDiscovery(issuer: string): Promise<OnlineFacts<OidcDiscovery>>;
 }
 
 const HETZNER_API = 'https://api.hetzner.cloud/v1';
@@ -28,7 +30,55 @@ export function zoneCandidates(domain: string): string[] {
   return out;
 }
 
+/** GET a JSON document, bounded in time and size (a discovery document is a few kB). */
+async function getJson(url: string): Promise<{ status: number; body?: Record<string, unknown>; error?: string }> {
+  const res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  if (!res.ok) return { status: res.status };
+  if (text.length > 1_000_000) return { status: res.status, error: 'document larger than 1 MB' };
+  try {
+    const body: unknown = JSON.parse(text);
+    return body && typeof body === 'object' && !Array.isArray(body) ? { status: res.status, body: body as Record<string, unknown> } : { status: res.status, error: 'not a JSON object' };
+  } catch {
+    return { status: res.status, error: 'not JSON' };
+  }
+}
+
+export async function fetchOidcDiscovery(issuer: string): Promise<OnlineFacts<OidcDiscovery>> {
+  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  try {
+    const doc = await getJson(url);
+    if (!doc.body) return { ok: false, status: doc.status, error: doc.error ?? `HTTP ${doc.status} from ${url}` };
+    const str = (k: string) => (typeof doc.body![k] === 'string' ? (doc.body![k] as string) : undefined);
+    const list = (k: string) => (Array.isArray(doc.body![k]) ? (doc.body![k] as unknown[]).filter((v): v is string => typeof v === 'string') : undefined);
+    const jwksUri = str('jwks_uri');
+    let jwksKeys: number | undefined;
+    if (jwksUri) {
+      const jwks = await getJson(new URL(jwksUri, url).toString());
+      jwksKeys = Array.isArray(jwks.body?.keys) ? (jwks.body.keys as unknown[]).length : 0;
+    }
+    return {
+      ok: true,
+      value: {
+        url,
+        issuer: str('issuer'),
+        authorizationEndpoint: str('authorization_endpoint'),
+        tokenEndpoint: str('token_endpoint'),
+        jwksUri,
+        jwksKeys,
+        codeChallengeMethods: list('code_challenge_methods_supported'),
+        signingAlgs: list('id_token_signing_alg_values_supported'),
+        scopes: list('scopes_supported'),
+      },
+    };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 export const realOnline: OnlineProbes = {
+  oidcDiscovery: fetchOidcDiscovery,
+
   async hetznerZone(token, domain) {
     const get = async (path: string) => {
       const res = await fetch(`${HETZNER_API}${path}`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });

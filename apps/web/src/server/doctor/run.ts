@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import {
   checkAppConfig,
   checkBindAddress,
+  checkOidcDiscovery,
   checkComposeAgreement,
   checkDns,
   checkDockerRoot,
@@ -144,6 +145,13 @@ export async function runChecks(options: DoctorOptions, deps: DoctorDeps): Promi
       const facts = await deps.online.r2RoundTrip({ endpoint: `https://${account}.r2.cloudflarestorage.com`, bucket: bucket!, accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey! });
       online.push(checkR2(bucket!, facts));
     }
+  }
+  const oidcIssuer = nonEmpty(env, 'OIDC_ISSUER');
+  if (oidcIssuer === undefined) online.push(skip("OIDC_ISSUER's discovery document is usable for sign-in", 'single sign-on is not configured'));
+  else if (!options.online) online.push(skip("OIDC_ISSUER's discovery document is usable for sign-in", 'not checked: run with --online to read the issuer'));
+  else {
+    const scopes = (nonEmpty(env, 'OIDC_SCOPES') ?? 'openid email profile').split(/[\s,]+/).filter(Boolean);
+    online.push(checkOidcDiscovery(oidcIssuer, scopes, await deps.online.oidcDiscovery(oidcIssuer)));
   }
   sections.push({ title: 'Credentials (--online)', results: online });
   return sections;

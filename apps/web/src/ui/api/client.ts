@@ -187,6 +187,9 @@ export const api = {
   signUp: (body: { email: string; password: string; name: string; inviteToken?: string }) =>
     call<unknown>(e.signUp, {}, { body }),
   signIn: (body: { email: string; password: string }) => call<unknown>(e.signIn, {}, { body }),
+  /** Single sign-on: the provider's authorization URL to send the browser to; it comes back to `callbackURL`. */
+  startSso: (provider: string, callbackURL: string) =>
+    call<{ url: string }>(e.startSso, {}, { body: { provider, callbackURL, errorCallbackURL: '/sign-in' } }),
   signOut: () => call<unknown>(e.signOut, {}, { body: {} }),
   changePassword: (body: { currentPassword: string; newPassword: string; revokeOtherSessions: boolean }) =>
     call<unknown>(e.changePassword, {}, { body }),

@@ -142,6 +142,10 @@ export const AuthStatusShape = obj({
   firstRun: optional(oneOf('sign-up', 'admin-email', 'shell')),
   signupMode: oneOf('open', 'invite', 'closed'),
   maxUploadMb: optional(num),
+  /** Single sign-on, when configured: the "Sign in with …" button. */
+  sso: optional(nullable(obj({ provider: str, displayName: str }))),
+  /** False: password sign-in is off (PASSWORD_SIGNIN=off). */
+  passwordSignIn: optional(bool),
 });
 
 const apiKeyFields = {
@@ -280,6 +284,7 @@ export const endpoints = {
 
   signUp: ep({ method: 'POST', path: '/api/auth/sign-up/email', openapi: false }),
   signIn: ep({ method: 'POST', path: '/api/auth/sign-in/email', openapi: false }),
+  startSso: ep({ method: 'POST', path: '/api/auth/sign-in/social', response: obj({ url: str }), openapi: false }),
   signOut: ep({ method: 'POST', path: '/api/auth/sign-out', openapi: false }),
   changePassword: ep({ method: 'POST', path: '/api/auth/change-password', openapi: false }),
   getSession: ep({ method: 'GET', path: '/api/auth/get-session', openapi: false }),

@@ -35,7 +35,9 @@ export function AuthScreen() {
   const signupMode = status.data?.signupMode ?? 'invite';
 
   let body;
-  if (needsSetup && location !== '/setup') body = <Navigate to="/setup" />;
+  // With single sign-on the first administrator may arrive through it (ADMIN_EMAIL or the admin group):
+  // the sign-in page stays reachable before set-up.
+  if (needsSetup && location !== '/setup' && !(status.data?.sso && location === '/sign-in')) body = <Navigate to="/setup" />;
   else if (location === '/setup')
     body = !needsSetup ? (
       <Navigate to="/sign-in" />
@@ -47,7 +49,14 @@ export function AuthScreen() {
   else if (invite) body = <InvitationSignUp token={invite} />;
   else if (location === '/sign-up' || location === '/signup')
     body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
-  else body = <SignInForm signupOpen={signupMode === 'open'} />;
+  else
+    body = (
+      <SignInForm
+        signupOpen={signupMode === 'open' && status.data?.passwordSignIn !== false}
+        sso={status.data?.sso ?? null}
+        passwordSignIn={status.data?.passwordSignIn !== false}
+      />
+    );
 
   return (
     <main className="auth-page" id="main">
@@ -62,23 +71,77 @@ export function AuthScreen() {
   );
 }
 
-function SignInForm({ signupOpen }: { signupOpen: boolean }) {
+/** What a failed single sign-on (`/sign-in?error=<code>`, from the server's callback) means, in words. */
+const SSO_ERRORS: Record<string, string> = {
+  email_not_verified: 'Your provider has not verified your e-mail address, so it cannot sign you in here.',
+  domain_not_allowed: 'Accounts from your e-mail domain cannot be created here. Ask an administrator.',
+  signup_closed: 'This Quarry does not create accounts on first sign-in. Ask an administrator to invite you.',
+  account_not_linked: 'An account with your e-mail address exists, and your provider has not verified the address, so they were not joined.',
+  banned_user: 'This account is banned. Ask an administrator.',
+  access_denied: 'The sign-in was cancelled at the provider.',
+};
+function ssoErrorText(code: string) {
+  if (/state/i.test(code)) return 'That sign-in link was used already, expired or was started elsewhere. Try again.';
+  return SSO_ERRORS[code.toLowerCase()] ?? `Single sign-on failed (${code.slice(0, 60)}). Try again, or ask an administrator.`;
+}
+
+function SignInForm({
+  signupOpen,
+  sso,
+  passwordSignIn,
+}: {
+  signupOpen: boolean;
+  sso: { provider: string; displayName: string } | null;
+  passwordSignIn: boolean;
+}) {
   useTitle('Sign in');
   const queryClient = useQueryClient();
   const [, navigate] = useLocation();
+  const params = new URLSearchParams(useSearch());
+  const ssoError = params.get('error');
+  const next = params.get('next');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   // Staying on /sign-in: the signed-in routes send the user on to ?next= or their first workspace.
   const signIn = useSubmit(() => api.signIn({ email, password }), {
     onSuccess: () => enter(queryClient, navigate),
   });
+  // The provider sends the browser back to Quarry's callback, which redirects to `next` (a local path only).
+  const startSso = useSubmit(() => api.startSso(sso!.provider, next && /^\/(?![/\\])/.test(next) ? next : '/'), {
+    onSuccess: (r) => {
+      window.location.assign(r.url);
+    },
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     signIn.submit();
   };
+  const ssoBlock = sso ? (
+    <div className="sso">
+      {ssoError ? (
+        <p className="error" role="alert">
+          {ssoErrorText(ssoError)}
+        </p>
+      ) : null}
+      <button type="button" className={passwordSignIn ? 'wide' : 'primary wide'} disabled={startSso.busy} onClick={() => startSso.submit()}>
+        {startSso.busy ? 'Redirecting…' : `Sign in with ${sso.displayName}`}
+      </button>
+      <ErrorText error={startSso.error} />
+      {passwordSignIn ? <p className="muted center small">or with your e-mail and password</p> : null}
+    </div>
+  ) : null;
+  if (!passwordSignIn) {
+    return (
+      <div aria-labelledby="page-heading">
+        <h1 id="page-heading">Sign in</h1>
+        {ssoBlock}
+      </div>
+    );
+  }
   return (
     <form onSubmit={submit} aria-labelledby="page-heading">
       <h1 id="page-heading">Sign in</h1>
+      {ssoBlock}
       <Field label="Email">
         {(id) => (
           <input

@@ -16,6 +16,7 @@ import type { Services } from '../../services/index.js';
 import type { LimitRule, Reservation } from '../../auth/rate-limit.js';
 import type { RequestMeta } from '../../services/audit.js';
 import type { ClaimedInvitation } from '../../services/invitations.js';
+import { OIDC_PROVIDER_ID, runOidcAttempt, type OidcAttempt } from '../../auth/oidc.js';
 
 /** Strict per account: five wrong passwords and the account waits out the window. */
 export const SIGN_IN_ACCOUNT_LIMIT: LimitRule = { max: 5, windowMs: 15 * 60_000 };
@@ -44,6 +45,26 @@ const ALLOWED_AUTH_ENDPOINTS = new Set([
   'POST /revoke-other-sessions',
 ]);
 
+/**
+ * With single sign-on configured, the two endpoints of the flow: start (answers the provider's
+ * authorization URL) and the provider's redirect back. better-auth's other OAuth endpoints — link-social,
+ * list-accounts, unlink-account, get-access-token, refresh-token, account-info, the form_post variant
+ * of the callback — stay unreachable (404) like the rest.
+ */
+const OIDC_AUTH_ENDPOINTS = ['POST /sign-in/social', `GET /callback/${OIDC_PROVIDER_ID}`];
+
+/** Where the browser may be sent back to: a path on this site, never another origin. */
+const localPath = text()
+  .max(500)
+  .regex(/^\/(?![/\\])[^\s]*$/, 'must be a path on this site, starting with one /');
+// Only these fields: better-auth's `idToken` sign-in (an ID token posted directly), `scopes`, `loginHint`
+// and `requestSignUp` are not Quarry's to offer.
+const SocialSignInBody = z.strictObject({
+  provider: z.literal(OIDC_PROVIDER_ID),
+  callbackURL: localPath.optional(),
+  errorCallbackURL: localPath.optional(),
+});
+
 const ruleFor = (key: string): LimitRule | undefined =>
   key.startsWith('signin-account:') ? SIGN_IN_ACCOUNT_LIMIT : key.startsWith('signin-ip:') ? SIGN_IN_IP_LIMIT : key.startsWith('signup-ip:') ? SIGN_UP_LIMIT : undefined;
 
@@ -70,6 +91,7 @@ const SignInBody = z.object({ email: text().max(254), password: z.string().max(2
 
 export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
   const { auth, audit, limiter, invitations, users, config } = services;
+  const allowed = new Set([...ALLOWED_AUTH_ENDPOINTS, ...(config.auth.oidc ? OIDC_AUTH_ENDPOINTS : [])]);
 
   /**
    * Refusals are not written one row each (a flood would fill the disk with
@@ -133,10 +155,18 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
 
   async function handle(c: Context<AppEnv>): Promise<Response> {
     const action = c.req.path.slice('/api/auth'.length);
-    if (!ALLOWED_AUTH_ENDPOINTS.has(`${c.req.method} ${action}`)) throw notFound('endpoint');
+    if (!allowed.has(`${c.req.method} ${action}`)) throw notFound('endpoint');
     const meta = { ip: c.get('clientIp'), userAgent: c.req.header('user-agent') };
+    if (!config.auth.passwordSignIn && (action === '/sign-in/email' || action === '/sign-up/email')) {
+      throw forbidden(`Password sign-in is off on this Quarry; sign in with ${config.auth.oidc?.displayName ?? 'single sign-on'}.`, 'password_signin_disabled');
+    }
+    if (action === `/callback/${OIDC_PROVIDER_ID}`) return oidcCallback(c, meta);
     let body: Record<string, unknown> | undefined;
     if (c.req.method === 'POST') body = await readJson(c);
+    if (action === '/sign-in/social') {
+      const input = parse(SocialSignInBody, body);
+      body = { provider: input.provider, callbackURL: input.callbackURL ?? '/', errorCallbackURL: input.errorCallbackURL ?? '/sign-in', disableRedirect: true };
+    }
 
     let claimedInvitation: ClaimedInvitation | undefined;
     let signIn: { account: Reservation; address: Reservation } | undefined;
@@ -252,6 +282,40 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
 
     if (ok) return response;
     return reshapeError(c, response, json);
+  }
+
+  /**
+   * The provider's redirect back. better-auth checks `state` (against its signed cookie and row), PKCE,
+   * the ID token and its nonce, and Quarry's gate (auth/oidc.ts) decides who may in; this audits the
+   * outcome like a password sign-in and passes better-auth's redirect on unchanged (to the app, or to
+   * /sign-in?error=<code>).
+   */
+  async function oidcCallback(c: Context<AppEnv>, meta: RequestMeta): Promise<Response> {
+    const attempt: OidcAttempt = {};
+    const headers = new Headers(c.req.raw.headers);
+    headers.set('x-quarry-client-ip', c.get('clientIp'));
+    const response = await runOidcAttempt(attempt, () => auth.handler(new Request(c.req.raw.url, { method: 'GET', headers })));
+    const location = response.headers.get('location') ?? '';
+    let error: string | undefined;
+    try {
+      error = new URL(location, config.publicUrl).searchParams.get('error') ?? undefined;
+    } catch {
+      error = 'invalid_redirect';
+    }
+    const ok = response.status >= 300 && response.status < 400 && error === undefined && attempt.userId !== undefined;
+    const actor = ok && attempt.userId ? { id: attempt.userId, email: attempt.email ?? '' } : null;
+    const details = { method: 'oidc', provider: config.auth.oidc?.issuer, ...(ok ? {} : { reason: (attempt.refused ?? error ?? `status_${response.status}`).slice(0, 80) }) };
+    if (ok && attempt.created) {
+      await audit.record({ action: 'user.signed_up', outcome: 'success', actor, actorEmail: attempt.email, targetType: 'user', targetId: attempt.userId, details: { method: 'oidc' } }, meta);
+    }
+    await audit.record({ action: 'user.sign_in', outcome: ok ? 'success' : 'failure', actor, actorEmail: attempt.email, details }, meta);
+    if (ok && attempt.roleChange) {
+      await audit.record(
+        { action: 'user.role_changed', outcome: 'success', actor, targetType: 'user', targetId: attempt.userId, details: { ...attempt.roleChange, source: 'oidc_group' } },
+        meta,
+      );
+    }
+    return response;
   }
 }
 

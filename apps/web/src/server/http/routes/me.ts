@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { OIDC_PROVIDER_ID } from '../../auth/oidc.js';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.js';
 import { requireUser } from '../middleware/session.js';
@@ -44,6 +45,10 @@ export function registerMeRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
                 firstRun: z.enum(['sign-up', 'admin-email', 'shell']),
                 signupMode: z.enum(['open', 'invite', 'closed']),
                 maxUploadMb: z.number(),
+                /** Single sign-on: the provider's name for the "Sign in with …" button; null when not configured. */
+                sso: z.object({ provider: z.string(), displayName: z.string() }).nullable(),
+                /** False when PASSWORD_SIGNIN=off: only single sign-on signs in. */
+                passwordSignIn: z.boolean(),
               }) } },
         },
       },
@@ -55,6 +60,8 @@ export function registerMeRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
           firstRun: services.config.auth.adminEmail !== undefined ? ('admin-email' as const) : services.users.needsShellSetup() ? ('shell' as const) : ('sign-up' as const),
           signupMode: services.config.auth.signupMode,
           maxUploadMb: services.config.uploads.maxMb,
+          sso: services.config.auth.oidc ? { provider: OIDC_PROVIDER_ID, displayName: services.config.auth.oidc.displayName } : null,
+          passwordSignIn: services.config.auth.passwordSignIn,
         },
         200,
       ),
