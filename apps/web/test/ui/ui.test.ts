@@ -281,14 +281,15 @@ describe('the web UI in a browser', { timeout: 120_000 }, () => {
   it('ask streams an answer whose citation opens the passage', async () => {
     await admin.goto(`${base}/w/${ws}/ask`);
     await admin.getByLabel('Your question').fill('What gives granite its colour?');
-    const response = admin.waitForResponse((r) => r.url().endsWith('/ask') && r.request().method() === 'POST');
+    // Ask keeps a conversation: the question goes to the new thread's messages.
+    const response = admin.waitForResponse((r) => /\/threads\/[^/]+\/messages$/.test(r.url()) && r.request().method() === 'POST');
     await admin.getByRole('button', { name: 'Ask', exact: true }).click();
     const res = await response;
     expect(res.headers()['content-type']).toContain('text/event-stream');
     const cite = admin.getByTestId('answer-text').locator('a.cite').first();
     await cite.waitFor(WAIT);
     await admin.getByRole('button', { name: 'Ask', exact: true }).waitFor(WAIT); // streaming finished
-    const label = admin.getByText('Extractive answer');
+    const label = admin.getByText('Extractive', { exact: true });
     if (await label.count()) expect(await label.isVisible()).toBe(true);
     await capture(admin, 'ask');
 
