@@ -177,6 +177,18 @@ describe('ask threads (offline answers)', () => {
     await owner.json('POST', `/api/workspaces/${ws}/members`, { email: 'member@example.com', role: 'viewer' }, 201);
   }, 60_000);
 
+  it('one answer at a time per thread: two questions at once, one is answered and the other is 409', async () => {
+    const t = await owner.json('POST', `/api/workspaces/${ws}/threads`, {}, 201);
+    const both = await Promise.all([
+      owner.request('POST', `${threadPath(t.id)}/messages`, { question: 'What does asn1Coding do?' }),
+      owner.request('POST', `${threadPath(t.id)}/messages`, { question: 'How often is a beehive inspected?' }),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+    const refused = both.find((r) => r.status === 409)!;
+    expect((await refused.json()).error.code).toBe('answer_in_progress');
+    expect((await owner.json('GET', threadPath(t.id), undefined, 200)).messages).toHaveLength(1);
+  });
+
   it('a thread id of another workspace is not found, and deleting a workspace deletes its threads', async () => {
     const other = (await owner.json('POST', '/api/workspaces', { name: 'Doomed' }, 201)).id;
     const t = await owner.json('POST', `/api/workspaces/${other}/threads`, {}, 201);
