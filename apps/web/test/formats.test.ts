@@ -245,6 +245,9 @@ describe('every document a team has (issue 15)', () => {
         'ready',
       ],
     ];
+    // Building the bombs held this process's event loop for seconds; let the HTTP client see the keep-alive
+    // connections the server closed meanwhile, or its next request races a closing socket (ECONNRESET).
+    await new Promise((r) => setTimeout(r, 500));
     const poller = pollHealth(app.url);
     const results: Record<string, any> = {};
     try {
@@ -270,10 +273,8 @@ describe('every document a team has (issue 15)', () => {
     expect((await search('950 more attachments'))[0]).toMatchObject({ documentTitle: 'many.eml' });
     // The server answers throughout, quickly. The embedded database (PGlite, one connection) may itself report
     // busy while a 20,000-row sheet's passages are written and embedded: health then says so (503, `database:`),
-    // which is an answer; a refused or reset connection more than once, or any other failure, is not.
-    const other = poller.failures.filter((f) => !f.startsWith('status 503: ') || !f.includes('"reasons":["database: '));
-    expect(other.filter((f) => !f.includes('ECONNRESET'))).toEqual([]);
-    expect(other.length).toBeLessThanOrEqual(1);
+    // which is an answer; a refused or reset connection, or any other failure, is not.
+    expect(poller.failures.filter((f) => !f.startsWith('status 503: ') || !f.includes('"reasons":["database: '))).toEqual([]);
     expect(poller.latencies.length).toBeGreaterThan(50);
     expect(Math.max(...poller.latencies)).toBeLessThan(2_000);
   }, 300_000);
