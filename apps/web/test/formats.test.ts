@@ -75,7 +75,7 @@ function pollHealth(url: string) {
   };
 }
 
-describe('every document a team has (issue 15)', () => {
+describe('every document a team has (issue 15)', { timeout: 180_000 }, () => {
   let app: TestApp;
   let owner: TestClient;
   let ws: string;

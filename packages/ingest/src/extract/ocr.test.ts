@@ -28,7 +28,7 @@ const PAGES = [
 ];
 const chunk = { maxTokens: 200, overlap: 0 };
 
-describe('OCR in the extraction process', () => {
+describe('OCR in the extraction process', { timeout: 180_000 }, () => {
   const extractor = new IsolatedExtractor();
   afterAll(() => extractor.close());
 
@@ -103,7 +103,7 @@ describe('OCR in the extraction process', () => {
   });
 });
 
-describe('OCR needs no network', () => {
+describe('OCR needs no network', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'quarry-ocr-offline-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const require = createRequire(import.meta.url);
