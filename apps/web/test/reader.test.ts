@@ -156,6 +156,19 @@ describe('reader API', () => {
     expect((await alice.request('GET', `/api/workspaces/${wsA}/documents/${doc.id}/matches?q=`)).status).toBe(400);
   });
 
+  it('renames a document (title only, audited); an empty title is a 400, another user a 404', async () => {
+    const renamed = await alice.json('PATCH', `/api/workspaces/${wsA}/documents/${doc.id}`, { title: '  Harbour\nhandbook ' }, 200);
+    expect(renamed).toMatchObject({ title: 'Harbour handbook', filename: 'handbook.md' });
+    expect((await alice.request('PATCH', `/api/workspaces/${wsA}/documents/${doc.id}`, { title: '   ' })).status).toBe(400);
+    expect((await bob.request('PATCH', `/api/workspaces/${wsA}/documents/${doc.id}`, { title: 'Mine now' })).status).toBe(404);
+    expect((await bob.request('PATCH', `/api/workspaces/${wsB}/documents/${doc.id}`, { title: 'Mine now' })).status).toBe(404);
+    expect((await alice.json('GET', `/api/workspaces/${wsA}/documents/${doc.id}`, undefined, 200)).title).toBe('Harbour handbook');
+    // Alice signed up first, so she is the administrator who reads the audit log.
+    const audit = await alice.json('GET', '/api/admin/audit?action=document.renamed', undefined, 200);
+    expect(audit.items).toHaveLength(1);
+    expect(audit.items[0]).toMatchObject({ action: 'document.renamed', targetId: doc.id });
+  });
+
   it('another user gets 404 — for the workspace, for its document through their own workspace, and 100 times at once', async () => {
     expect((await bob.request('GET', passagesUrl())).status).toBe(404);
     expect((await bob.request('GET', `/api/workspaces/${wsA}/documents/${doc.id}/matches?q=harbour`)).status).toBe(404);

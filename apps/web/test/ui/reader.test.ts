@@ -288,6 +288,49 @@ describe('the reader in a browser', { timeout: 180_000 }, () => {
     expect(await other.locator('body').innerText()).not.toContain('basalt');
   });
 
+  it('document management: filter, sort, rename, a failure reason with Retry, select several to re-index or delete', async () => {
+    await page.getByRole('link', { name: 'Documents', exact: true }).click();
+    await page.getByRole('heading', { name: 'Personal: documents' }).waitFor(WAIT);
+    await page.locator('#file-input').setInputFiles([
+      { name: 'broken.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\nthis is not really a PDF at all\n') },
+    ]);
+    const rows = page.getByTestId('document-row');
+    const failed = rows.filter({ hasText: 'broken.pdf' });
+    await failed.getByTestId('failure-reason').waitFor(WAIT);
+    expect(await failed.getByTestId('failure-reason').innerText()).toMatch(/Why it failed: .+/);
+    await failed.getByRole('button', { name: 'Retry broken.pdf' }).waitFor();
+    // Filter by type and status; sort by name.
+    await page.locator('.doc-filters').getByLabel('Type', { exact: true }).selectOption('pdf');
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.locator('.doc-filters').getByLabel('Status', { exact: true }).selectOption('failed');
+    await expect.poll(() => rows.count()).toBe(1);
+    await capture(page, 'documents-manage', { darkAt375: true });
+    await page.locator('.doc-filters').getByLabel('Status', { exact: true }).selectOption('');
+    await page.locator('.doc-filters').getByLabel('Type', { exact: true }).selectOption('');
+    await page.locator('.doc-filters').getByLabel('Sort by').selectOption('name');
+    const names = await rows.locator('.doc-title').allInnerTexts();
+    expect(names).toEqual([...names].sort((a, b) => a.toLocaleLowerCase().localeCompare(b.toLocaleLowerCase())));
+    // Rename: the title changes everywhere, the file keeps its name.
+    await rows.filter({ hasText: titles.docx }).getByRole('button', { name: `Rename ${titles.docx}` }).click();
+    await page.getByLabel(`New title for ${titles.docx}`).fill('Orchard register 2026');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await rows.locator('.doc-title', { hasText: 'Orchard register 2026' }).waitFor(WAIT);
+    titles.docx = 'Orchard register 2026';
+    // Select two, re-index them; then delete the broken one through the selection.
+    const reindexed = page.waitForResponse((r) => r.url().endsWith(`/documents/${ids.html}/reindex`));
+    await page.getByLabel(`Select ${titles.html}`).check();
+    await page.getByLabel(`Select ${titles.docx}`).check();
+    await page.getByRole('button', { name: 'Re-index selected' }).click();
+    expect((await reindexed).status()).toBe(202);
+    await page.getByLabel('Select broken.pdf').check();
+    await page.getByLabel(`Select ${titles.html}`).uncheck();
+    await page.getByLabel(`Select ${titles.docx}`).uncheck();
+    await page.getByRole('button', { name: 'Delete selected' }).click();
+    await page.getByRole('button', { name: 'Delete document' }).click();
+    await expect.poll(() => rows.filter({ hasText: 'broken.pdf' }).count(), WAIT).toBe(0);
+    await expect.poll(() => page.locator('[data-testid=document-row] [data-status=ready]').count(), { timeout: 90_000 }).toBe(3);
+  });
+
   it('opens a 4 MB HTML book and a 50-page PDF quickly (first paint, passage visible)', async () => {
     const chapters: string[] = [];
     for (let c = 1; chapters.join('').length < 4 * 1024 * 1024; c++) {

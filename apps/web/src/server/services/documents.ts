@@ -468,6 +468,20 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       return row;
     },
 
+    /** A new title (what lists, search hits and citations show); the file keeps its name. */
+    async rename(workspaceId: string, id: string, title: string): Promise<DocumentView> {
+      const row = await find(workspaceId, id);
+      const clean = safeTitle(title);
+      if (!clean) throw badRequest('title: must not be empty', 'invalid_request', { field: 'title' });
+      const [updated] = await db
+        .update(documents)
+        .set({ title: clean, updatedAt: new Date() })
+        .where(and(eq(documents.id, row.id), eq(documents.workspaceId, workspaceId)))
+        .returning();
+      const [view] = await withVectorProgress([updated!]);
+      return view!;
+    },
+
     async reindex(workspaceId: string, id: string): Promise<DocumentRow> {
       const row = await find(workspaceId, id);
       const updated = await db.transaction(async (tx) => {

@@ -216,6 +216,8 @@ export const api = {
   downloadUrl: (ws: string, id: string) => pathOf(e.downloadDocument.path, { ws, id }),
   deleteDocument: (ws: string, id: string) => call<void>(e.deleteDocument, { ws, id }),
   reindexDocument: (ws: string, id: string) => call<unknown>(e.reindexDocument, { ws, id }, { body: {} }),
+  renameDocument: (ws: string, id: string, title: string) =>
+    call<QuarryDocument>(e.renameDocument, { ws, id }, { body: { title } }),
   /** One window of the reader: from the start, after or before an ordinal, or around a passage. */
   documentPassages: (
     ws: string,

@@ -228,6 +228,7 @@ export const endpoints = {
   downloadDocument: ep({ method: 'GET', path: '/api/workspaces/{ws}/documents/{id}/file', openapi: true }),
   deleteDocument: ep({ method: 'DELETE', path: '/api/workspaces/{ws}/documents/{id}', openapi: true }),
   reindexDocument: ep({ method: 'POST', path: '/api/workspaces/{ws}/documents/{id}/reindex', openapi: true }),
+  renameDocument: ep({ method: 'PATCH', path: '/api/workspaces/{ws}/documents/{id}', response: DocumentShape, openapi: true }),
 
   documentPassages: ep({
     method: 'GET',

@@ -1,25 +1,17 @@
 /**
  * Documents: drag-and-drop or picker upload of many files with per-file
- * progress, a list whose statuses update live while anything is in flight,
- * and download, re-index and delete (editors and owners only).
+ * progress, and the list (documents/document-list.tsx): statuses live while
+ * anything is in flight; sort, filter, rename, select to delete or re-index.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useRef, useState, type DragEvent } from 'react';
 import { Link } from 'wouter';
 import { ApiError, api } from '../api/client.js';
-import type { QuarryDocument } from '../api/contract.js';
 import { uploadFile } from '../api/upload.js';
-import { authStatusQuery, embedding, inFlight, useDocuments } from '../api/queries.js';
-import {
-  ConfirmDialog,
-  ErrorText,
-  PageTitle,
-  Spinner,
-  errorMessage,
-  formatBytes,
-  formatDate,
-} from '../components/common.js';
+import { authStatusQuery, useDocuments } from '../api/queries.js';
+import { ErrorText, PageTitle, Spinner, errorMessage, formatBytes } from '../components/common.js';
 import { FolderUpload } from '../components/folder-upload.js';
+import { DocumentList } from '../documents/document-list.js';
 import { canEdit, type WorkspaceContext } from '../workspace/context.js';
 
 interface UploadItem {
@@ -51,7 +43,7 @@ export function DocumentsScreen({ ctx }: { ctx: WorkspaceContext }) {
       {editable ? <FolderUpload ws={ctx.ws} /> : null}
       {documents.isPending ? <Spinner label="Loading documents…" /> : null}
       <ErrorText error={documents.error} />
-      {documents.data ? <DocumentTable ws={ctx.ws} documents={documents.data} editable={editable} /> : null}
+      {documents.data ? <DocumentList ws={ctx.ws} documents={documents.data} editable={editable} /> : null}
     </section>
   );
 }
@@ -129,7 +121,10 @@ function Uploader({ ws }: { ws: string }) {
             Choose files…
           </button>
         </p>
-        <p className="muted small">PDF, images, Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, HTML, Markdown or text. Several at once is fine.</p>
+        <p className="muted small">
+          PDF, images, Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, HTML, Markdown or text. Several at once
+          is fine.
+        </p>
         <label className="visually-hidden" htmlFor="file-input">
           Upload files
         </label>
@@ -198,116 +193,5 @@ function Uploader({ ws }: { ws: string }) {
         </div>
       ) : null}
     </div>
-  );
-}
-
-const statusLabel: Record<QuarryDocument['status'], string> = {
-  queued: 'Queued',
-  processing: 'Processing',
-  ready: 'Ready',
-  failed: 'Failed',
-};
-
-function DocumentTable({ ws, documents, editable }: { ws: string; documents: QuarryDocument[]; editable: boolean }) {
-  const queryClient = useQueryClient();
-  const [confirming, setConfirming] = useState<QuarryDocument | null>(null);
-  const [rowError, setRowError] = useState<{ id: string; error: unknown } | null>(null);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['documents', ws] });
-  const remove = useMutation({
-    mutationFn: (id: string) => api.deleteDocument(ws, id),
-    onSuccess: async () => {
-      setConfirming(null);
-      await refresh();
-    },
-  });
-  const reindex = useMutation({
-    mutationFn: (id: string) => api.reindexDocument(ws, id),
-    onSuccess: () => refresh(),
-    onError: (error, id) => setRowError({ id, error }),
-  });
-
-  if (!documents.length)
-    return (
-      <div className="empty card">
-        <p>No documents yet.{editable ? ' Upload some to search and ask questions about them.' : ''}</p>
-      </div>
-    );
-
-  return (
-    <>
-      <p className="muted small" aria-live="polite">
-        {documents.length} document{documents.length === 1 ? '' : 's'}
-        {documents.some(inFlight) ? ` · ${documents.filter(inFlight).length} being indexed` : ''}
-      </p>
-      <ul className="doc-list" aria-label="Documents">
-        {documents.map((d) => (
-          <li key={d.id} className="doc" data-testid="document-row">
-            <div className="doc-main">
-              <Link href={`/w/${ws}/documents/${d.id}`} className="doc-title">
-                {d.title || d.filename}
-              </Link>
-              <span className="muted small">
-                {d.filename !== d.title ? `${d.filename} · ` : ''}
-                {formatBytes(d.sizeBytes)}
-                {d.pageCount ? ` · ${d.pageCount} page${d.pageCount === 1 ? '' : 's'}` : ''}
-                {d.passageCount ? ` · ${d.passageCount} passage${d.passageCount === 1 ? '' : 's'}` : ''}
-                {embedding(d) ? ` · semantic index ${d.vectors!.ready} of ${d.vectors!.total}` : ''}
-                {d.createdAt ? ` · ${formatDate(d.createdAt)}` : ''}
-              </span>
-              {d.status === 'failed' && d.error ? <span className="error small">{d.error}</span> : null}
-              {rowError?.id === d.id ? <ErrorText error={rowError.error} /> : null}
-            </div>
-            <span className={`status status-${d.status}`} data-status={d.status}>
-              {inFlight(d) ? <span className="spinner" aria-hidden="true" /> : null}
-              {statusLabel[d.status]}
-            </span>
-            <div className="doc-actions">
-              <a href={api.downloadUrl(ws, d.id)} download aria-label={`Download ${d.title || d.filename}`}>
-                Download
-              </a>
-              {editable ? (
-                <>
-                  <button
-                    type="button"
-                    className="link-button"
-                    onClick={() => reindex.mutate(d.id)}
-                    disabled={reindex.isPending && reindex.variables === d.id}
-                    aria-label={`Re-index ${d.title || d.filename}`}
-                  >
-                    Re-index
-                  </button>
-                  <button
-                    type="button"
-                    className="link-button danger-text"
-                    onClick={() => {
-                      remove.reset();
-                      setConfirming(d);
-                    }}
-                    aria-label={`Delete ${d.title || d.filename}`}
-                  >
-                    Delete
-                  </button>
-                </>
-              ) : null}
-            </div>
-          </li>
-        ))}
-      </ul>
-      <ConfirmDialog
-        open={confirming !== null}
-        title="Delete this document?"
-        confirmLabel="Delete document"
-        danger
-        busy={remove.isPending}
-        error={remove.error}
-        onConfirm={() => confirming && remove.mutate(confirming.id)}
-        onCancel={() => setConfirming(null)}
-      >
-        <p>
-          <strong>{confirming?.title || confirming?.filename}</strong> and all of its passages will be removed from this
-          workspace. This cannot be undone.
-        </p>
-      </ConfirmDialog>
-    </>
   );
 }

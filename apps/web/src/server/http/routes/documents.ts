@@ -287,6 +287,38 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
 
   app.openapi(
     createRoute({
+      method: 'patch',
+      path: `${base}/{id}`,
+      tags: ['documents'],
+      summary: 'Rename a document (editor): its title, not its file name',
+      request: {
+        params: DocParams,
+        body: { required: true, content: json(z.object({ title: text().trim().min(1, 'must not be empty').max(300) })) },
+      },
+      responses: { 200: { description: 'Renamed', content: json(Document) } },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const access = await authorizeWorkspace(db, c.get('user')!.id, p.ws, 'editor');
+      const before = await documents.get(access.workspaceId, p.id);
+      const row = await documents.rename(access.workspaceId, p.id, c.req.valid('json').title);
+      await audit.record(
+        {
+          action: 'document.renamed',
+          outcome: 'success',
+          actor: actorOf(c),
+          targetType: 'document',
+          targetId: row.id,
+          details: { workspaceId: access.workspaceId, from: before.title, to: row.title },
+        },
+        meta(c),
+      );
+      return c.json(presentDocument(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: 'delete',
       path: `${base}/{id}`,
       tags: ['documents'],
