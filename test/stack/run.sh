@@ -11,6 +11,8 @@
 #   QUARRY_STACK_TIMEOUT   overall limit in seconds (default 1500)
 #   QUARRY_STACK_SKIP_DB_SUITE=1   skip running the repo's tests against PostgreSQL
 #   QUARRY_STACK_KEEP_ENGINE=1     leave a dockerd this script started running
+#   QUARRY_STACK_SCALE_DOCS / QUARRY_STACK_SCALE_LOAD_SECONDS   scale-out batch size (24) and load time (20 s)
+#   QUARRY_STACK_ONLY_SCALE=1      after the first up, run only the scale-out check (for working on it)
 set -uo pipefail
 
 if [ -z "${QUARRY_STACK_BOUNDED:-}" ]; then
@@ -28,6 +30,8 @@ source "$HERE/lib/engine.sh"
 source "$HERE/standins/build.sh"
 # shellcheck source=lib/checks.sh
 source "$HERE/lib/checks.sh"
+# shellcheck source=lib/scale.sh
+source "$HERE/lib/scale.sh"
 
 T_START=$(date +%s)
 PROJECT=quarry-stacktest
@@ -109,6 +113,11 @@ figure "web image build" "$(( $(date +%s) - T ))s"
 
 stack_up "first up" || die "the stack did not become healthy"
 
+if [ -n "${QUARRY_STACK_ONLY_SCALE:-}" ]; then
+  check_scale_out
+  print_results
+  exit
+fi
 check_health_order
 check_db_roles
 check_ports
@@ -122,6 +131,8 @@ check_persistence
 expect "backup → down -v → up → restore round trip" "docker/backup.sh + docker/restore.sh; counts, files and a search result compared" \
   env COMPOSE_FILE="$ROOT/docker/docker-compose.prod.yml" COMPOSE_PROJECT_NAME="$PROJECT" ENV_FILE="$WORK/test.env" \
   ROUNDTRIP_TIMEOUT=600 bash "$HERE/backup-roundtrip.sh"
+# web ×2 and worker ×2: starts from fresh volumes (down -v) and leaves the stack scaled.
+check_scale_out
 log "docker compose down -v (the stack is done; the DB suite uses its own container)"
 bounded 120 compose down -v --timeout 10 >/dev/null 2>&1
 check_db_suite
