@@ -5,7 +5,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -19,6 +18,7 @@ import { PgliteThread, pgliteThreadAvailable, threadByDefault } from './pglite-t
 import { startStallGuard } from './pglite-thread/stall-guard.js';
 import { pgliteTemplateDir, seedFromTemplate, type PgliteTemplateInfo } from './pglite-template.js';
 import { migrationsFolder } from './migrate.js';
+import { pgliteOptions } from './pglite-options.js';
 
 export { DatabaseDiskFullError, diskFullReason, isDiskFullError } from './pglite-gate.js';
 
@@ -118,7 +118,7 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
   const threaded = (target.thread ?? threadByDefault) && pgliteThreadAvailable();
   const open = threaded
     ? async () => (await PgliteThread.open(pgdata)) as unknown as PGlite
-    : () => PGlite.create({ dataDir: pgdata, extensions: { vector } });
+    : () => PGlite.create(pgliteOptions(pgdata));
   let client: PGlite;
   let seededFrom: PgliteTemplateInfo | undefined;
   try {

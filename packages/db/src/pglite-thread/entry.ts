@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
+import { pgliteOptions } from '../pglite-options.js';
 import { serializeError, type FromThread, type QueryOptions, type ToThread } from './protocol.js';
 
 const port = parentPort!;
@@ -14,7 +14,7 @@ const { dataDir } = workerData as { dataDir: string };
 const send = (message: FromThread) => port.postMessage(message);
 
 const asText = (value: string) => value;
-function pgliteOptions(options: QueryOptions | undefined) {
+function queryOptions(options: QueryOptions | undefined) {
   if (!options) return undefined;
   const parsers = Object.fromEntries((options.rawTypes ?? []).map((oid) => [oid, asText]));
   return { ...(options.rowMode ? { rowMode: options.rowMode } : {}), parsers };
@@ -64,7 +64,7 @@ function begin(txId: number): Promise<void> {
 async function handle(message: ToThread): Promise<unknown> {
   switch (message.type) {
     case 'query': {
-      const result = await target(message.tx).query(message.sql, message.params, pgliteOptions(message.options));
+      const result = await target(message.tx).query(message.sql, message.params, queryOptions(message.options));
       return result;
     }
     case 'exec':
@@ -92,7 +92,7 @@ port.on('message', (message: ToThread) => {
 });
 
 try {
-  db = await PGlite.create({ dataDir, extensions: { vector } });
+  db = await PGlite.create(pgliteOptions(dataDir));
   send({ type: 'ready' });
 } catch (error) {
   send({ type: 'failed', error: serializeError(error) });
