@@ -10,6 +10,7 @@
  *   BENCH_LOAD_SECONDS=15               a shorter run; BENCH_SEARCHERS / BENCH_UPLOADERS change the mix
  *   BENCH_DATABASE_URL=postgres://…     also run it on PostgreSQL
  *   QUARRY_PGLITE_LANES=off             the PGlite gate without its priority lane (one FIFO)
+ * PGlite runs twice in one invocation: on the HTTP thread (QUARRY_PGLITE_THREAD=off) and in its own thread.
  */
 import { cpus, loadavg } from 'node:os';
 import { percentile, postgresAdminUrl, rssMb, signUp, startServer } from './http-kit.js';
@@ -66,10 +67,10 @@ const summary = (xs: Timed[]) => {
   return { n: xs.length, errors: xs.filter((x) => !x.ok).length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? NaN };
 };
 
-async function runOne(driver: 'pglite' | 'postgres') {
+async function runOne(driver: 'pglite' | 'postgres', label: string = driver, env: Record<string, string> = {}) {
   // QUARRY_PGLITE_LANES=off runs the gate's single FIFO (the "before" of the priority lane) on the same build.
   const lanes = process.env.QUARRY_PGLITE_LANES;
-  const server = await startServer({ driver, env: lanes ? { QUARRY_PGLITE_LANES: lanes } : {} });
+  const server = await startServer({ driver, env: { ...(lanes ? { QUARRY_PGLITE_LANES: lanes } : {}), ...env } });
   try {
     const cookie = await signUp(server.url);
     const headers = { cookie, origin: server.url };
@@ -125,7 +126,7 @@ async function runOne(driver: 'pglite' | 'postgres') {
     await Promise.all([...Array.from({ length: SEARCHERS }, (_, i) => searcher(i)), ...Array.from({ length: UPLOADERS }, uploader), prober()]);
     const end = (await (await fetch(`${server.url}/api/health`)).json()) as { checks: { queue: { pending?: number; failed?: number } } };
     return {
-      driver,
+      driver: label,
       search: summary(searches),
       upload: summary(uploads),
       health: summary(health),
@@ -141,7 +142,11 @@ async function runOne(driver: 'pglite' | 'postgres') {
 const f = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en')) : '–');
 
 async function run() {
-  const results = [await runOne('pglite')];
+  // The same build twice: PGlite on the HTTP thread (QUARRY_PGLITE_THREAD=off, the "before") and in its own thread.
+  const results = [
+    await runOne('pglite', 'pglite, main thread', { QUARRY_PGLITE_THREAD: 'off' }),
+    await runOne('pglite', 'pglite, own thread'),
+  ];
   let skipped: string | undefined;
   if (postgresAdminUrl) results.push(await runOne('postgres'));
   else console.log((skipped = 'PostgreSQL run skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to an admin URL to include it.'));
