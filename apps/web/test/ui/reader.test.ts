@@ -288,6 +288,31 @@ describe('the reader in a browser', { timeout: 180_000 }, () => {
     expect(await other.locator('body').innerText()).not.toContain('basalt');
   });
 
+  it('search comforts: type and date filters, documents counted, ↑/↓ and Enter open a result', async () => {
+    await search(page, 'lighthouse basalt');
+    const results = page.getByTestId('search-result');
+    await page.getByLabel('Type', { exact: true }).selectOption('pdf');
+    await expect.poll(async () => (await results.allInnerTexts()).every((t) => t.includes(titles.pdf)), WAIT).toBe(true);
+    expect(new URL(page.url()).searchParams.get('type')).toBe('pdf');
+    await expect.poll(() => page.getByText(/passages? in 1 document/).count()).toBe(1);
+    // A date range that ends before today finds nothing; clearing it finds them again.
+    await page.getByLabel('to', { exact: true }).fill('2000-01-01');
+    await page.getByText('No passages match.').waitFor(WAIT);
+    await page.getByLabel('to', { exact: true }).fill('');
+    await page.getByLabel('Type', { exact: true }).selectOption('');
+    await results.first().waitFor(WAIT);
+    await page.getByRole('button', { name: 'Search tips' }).or(page.getByText('Search tips')).first().click();
+    await capture(page, 'search-comforts', { darkAt375: true });
+    await page.getByLabel('Search query').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
+    const focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+    expect(focused).toBe(await results.first().locator('a.result-title').innerText());
+    await page.keyboard.press('Enter');
+    await page.getByTestId('passage').waitFor(WAIT);
+  });
+
   it('document management: filter, sort, rename, a failure reason with Retry, select several to re-index or delete', async () => {
     await page.getByRole('link', { name: 'Documents', exact: true }).click();
     await page.getByRole('heading', { name: 'Personal: documents' }).waitFor(WAIT);

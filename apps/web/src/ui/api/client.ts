@@ -231,7 +231,16 @@ export const api = {
 
   search: (
     ws: string,
-    q: { q: string; mode: SearchMode; documentId?: string; cursor?: string; limit?: number },
+    q: {
+      q: string;
+      mode: SearchMode;
+      documentId?: string;
+      type?: string;
+      from?: string;
+      to?: string;
+      cursor?: string;
+      limit?: number;
+    },
     signal?: AbortSignal,
   ) => call<SearchResult>(e.search, { ws }, { query: { limit: 10, ...q }, signal }),
   listApiKeys: () => call<Page<ApiKey>>(e.listApiKeys),

@@ -3,7 +3,7 @@
  * more results on scroll. The query lives in the URL so results can be shared.
  */
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useSearchParams } from 'wouter';
 import { api } from '../api/client.js';
 import type { SearchHit, SearchMode } from '../api/contract.js';
@@ -22,11 +22,42 @@ const modes: { value: SearchMode; label: string; hint: string }[] = [
   { value: 'semantic', label: 'Semantic', hint: 'Similar meaning' },
 ];
 
+const searchTypes = [
+  { value: 'pdf', label: 'PDF' },
+  { value: 'docx', label: 'Word' },
+  { value: 'html', label: 'HTML' },
+  { value: 'markdown', label: 'Markdown' },
+  { value: 'text', label: 'Text' },
+];
+
+/** The day after a yyyy-mm-dd date (the API's `to` is exclusive). */
+function nextDay(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** ↑ and ↓ move between the search box and the results' links; Enter opens the focused one (a link). */
+function onResultKeys(e: KeyboardEvent<HTMLElement>) {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+  const links = [...e.currentTarget.querySelectorAll<HTMLAnchorElement>('a.result-title')];
+  const box = e.currentTarget.querySelector<HTMLInputElement>('#search-q');
+  const at = links.indexOf(document.activeElement as HTMLAnchorElement);
+  if (at === -1 && document.activeElement !== box) return;
+  e.preventDefault();
+  const next = e.key === 'ArrowDown' ? at + 1 : at - 1;
+  if (next < 0) box?.focus();
+  else links[Math.min(next, links.length - 1)]?.focus();
+}
+
 export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const mode = (params.get('mode') as SearchMode | null) ?? 'hybrid';
   const documentId = params.get('doc') ?? '';
+  const type = params.get('type') ?? '';
+  const from = params.get('from') ?? '';
+  const to = params.get('to') ?? '';
   const tooLong = q.length > MAX_QUERY;
   const [draft, setDraft] = useState(q.slice(0, MAX_QUERY));
   // Back and Forward change the URL's query: the box follows it.
@@ -44,11 +75,24 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
   };
 
   const results = useInfiniteQuery({
-    queryKey: ['search', ctx.ws, q, mode, documentId],
+    queryKey: ['search', ctx.ws, q, mode, documentId, type, from, to],
     enabled: q.trim().length > 0 && !tooLong,
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) =>
-      api.search(ctx.ws, { q, mode, documentId: documentId || undefined, cursor: pageParam }, signal),
+      api.search(
+        ctx.ws,
+        {
+          q,
+          mode,
+          documentId: documentId || undefined,
+          type: type || undefined,
+          from: from || undefined,
+          // "To" is a day: everything added before the end of it.
+          to: to ? nextDay(to) : undefined,
+          cursor: pageParam,
+        },
+        signal,
+      ),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     staleTime: 30_000,
   });
@@ -73,8 +117,9 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
   const hits: SearchHit[] = results.data?.pages.flatMap((p) => p.items) ?? [];
   const first = results.data?.pages[0];
 
+  const documentCount = new Set(hits.map((h) => h.documentId)).size;
   return (
-    <section>
+    <section onKeyDown={onResultKeys}>
       <PageTitle>{`Search ${ctx.name}`}</PageTitle>
       <form className="search-form card" role="search" onSubmit={submit}>
         <div className="search-row">
@@ -121,6 +166,37 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
               ))}
             </select>
           </div>
+          <div className="inline-field">
+            <label htmlFor="search-type">Type</label>
+            <select id="search-type" value={type} onChange={(e) => set({ type: e.target.value })}>
+              <option value="">All types</option>
+              {searchTypes.map((t) => (
+                <option key={t.value} value={t.value}>
+                  {t.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="inline-field">
+            <label htmlFor="search-from">Added from</label>
+            <input
+              id="search-from"
+              type="date"
+              value={from}
+              max={to || undefined}
+              onChange={(e) => set({ from: e.target.value })}
+            />
+          </div>
+          <div className="inline-field">
+            <label htmlFor="search-to">to</label>
+            <input
+              id="search-to"
+              type="date"
+              value={to}
+              min={from || undefined}
+              onChange={(e) => set({ to: e.target.value })}
+            />
+          </div>
         </div>
         <p id="search-length" className={draft.length >= MAX_QUERY * 0.9 ? 'hint' : 'visually-hidden'}>
           {draft.length.toLocaleString('en')} of {MAX_QUERY.toLocaleString('en')} characters
@@ -138,6 +214,8 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
             <li>
               <code>-word</code> after a space leaves out passages with that word.
             </li>
+            <li>Any of the words may match (no OR is needed); passages holding more of them rank higher.</li>
+            <li>↑ and ↓ move through the results, Enter opens one at its passage.</li>
             <li>
               Keyword matches words and their forms (index, indexing); semantic matches meaning; hybrid combines both.
             </li>
@@ -157,7 +235,7 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
         <p className="muted small" aria-live="polite">
           {hits.length === 0
             ? 'No passages match.'
-            : `${hits.length}${hasNextPage ? '+' : ''} passage${hits.length === 1 && !hasNextPage ? '' : 's'} · ${first.mode} · ${first.tookMs} ms`}
+            : `${hits.length}${hasNextPage ? '+' : ''} passage${hits.length === 1 && !hasNextPage ? '' : 's'} in ${documentCount}${hasNextPage ? '+' : ''} document${documentCount === 1 && !hasNextPage ? '' : 's'} · ${first.mode} · ${first.tookMs} ms · ↑ ↓ to move, Enter to open`}
         </p>
       ) : null}
       <ol className="results" aria-label="Search results">
