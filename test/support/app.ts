@@ -64,7 +64,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const runtime = await startRuntime(config, logger, options.runtime);
   const app = createHttpApp({
     logger,
-    health: { pingDatabase: (timeoutMs) => runtime.database.ping(timeoutMs), storage: () => runtime.storage.check(), queue: () => runtime.worker.queue.counts(5_000) },
+    health: { pingDatabase: (timeoutMs) => runtime.database.ping(timeoutMs), ...(runtime.database.activeMs ? { databaseActiveMs: () => runtime.database.activeMs!() } : {}), storage: () => runtime.storage.check(), queue: () => runtime.worker.queue.counts(5_000) },
     mount: mountApi(runtime.services, options.extraRoutes),
   });
   const server: Listening = await listen(app.fetch, { host: '127.0.0.1', port, shutdownTimeoutMs: 2000 });

@@ -56,6 +56,36 @@ describe('health while the database is busy', { timeout: 120_000 }, () => {
     expect(waited, 'a ping waited behind the transaction').toBeGreaterThanOrEqual(1_000);
   });
 
+  it('stays healthy, and says busy, while one transaction holds the embedded database past the 5 s staleness bound', async () => {
+    expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const transaction = app.runtime.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1`);
+      await held;
+    });
+    const timer = setTimeout(release, 8_000);
+    const probes: Array<{ status: number; database: { ok: boolean; busyMs?: number; ageMs?: number } }> = [];
+    try {
+      // Bounded: 14 probes, 500 ms apart (7 s: past the 5 s bound, inside the transaction).
+      for (let i = 0; i < 14; i++) {
+        const res = await fetch(`${app.url}/api/health`, { signal: AbortSignal.timeout(10_000) });
+        const body = (await res.json()) as { checks: { database: { ok: boolean; busyMs?: number; ageMs?: number } } };
+        probes.push({ status: res.status, database: body.checks.database });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    } finally {
+      clearTimeout(timer);
+      release();
+      await transaction;
+    }
+    expect(probes.every((p) => p.status === 200), JSON.stringify(probes)).toBe(true);
+    // Some probes came after the last fresh sample was 5 s old: those were answered "busy", not down.
+    const busy = probes.filter((p) => (p.database.ageMs ?? 0) > 5_000);
+    expect(busy.length, JSON.stringify(probes)).toBeGreaterThan(0);
+    expect(busy.every((p) => p.database.ok && (p.database.busyMs ?? 0) > 5_000), JSON.stringify(busy)).toBe(true);
+  });
+
   it('answers within 1 s while 30 clients search back to back (PGlite yields to HTTP between calls)', async () => {
     const owner = new TestClient(app);
     await owner.signUp('ada@example.com');

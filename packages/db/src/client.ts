@@ -63,6 +63,11 @@ export interface DatabaseHandle {
    * Resolves once listening; rejects if the first connection fails.
    */
   listen?(channel: string, onNotify: () => void): Promise<Listener>;
+  /**
+   * Embedded database in its own thread only: how long the statement or transaction it is running
+   * has run (ms; 0 when idle). Health tells "busy with a long write" from "not answering" by it.
+   */
+  activeMs?(): number;
   /** Embedded database only: PGlite runs in a thread of its own (not on the event loop's thread). */
   readonly inThread?: boolean;
   /** Embedded database only: the template this DATA_DIR was created from at this open (it was fresh). */
@@ -173,6 +178,7 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
     },
     unavailable: () => gate.unavailable,
     inThread: threaded,
+    ...(threaded ? { activeMs: () => gate.activeMs } : {}),
     seededFrom,
     close: async () => {
       if (closed) return;

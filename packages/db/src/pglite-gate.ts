@@ -179,6 +179,14 @@ export class PgliteGate {
     });
   }
 
+  /** When the call (or whole transaction) holding the gate began, while one does. */
+  private runningSince: number | undefined;
+
+  /** How long the call holding the gate has run (ms; 0 when idle): a long transaction, not a dead database. */
+  get activeMs(): number {
+    return this.runningSince === undefined ? 0 : this.now() - this.runningSince;
+  }
+
   /** The instance calls go to now (the stall guard watches it). */
   get instance(): PGlite {
     return this.current;
@@ -294,7 +302,9 @@ export class PgliteGate {
     this.busy = true;
     setImmediate(() => {
       const next = this.next();
+      this.runningSince = this.now();
       void next.start().finally(() => {
+        this.runningSince = undefined;
         this.busy = false;
         this.pump();
       });

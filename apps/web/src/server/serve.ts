@@ -21,6 +21,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     health: {
       // Health passes how long it tolerates silence: a queue of slow queries is busy, not down.
       pingDatabase: (timeoutMs) => runtime.database.ping(timeoutMs),
+      ...(runtime.database.activeMs ? { databaseActiveMs: () => runtime.database.activeMs!() } : {}),
       storage: () => runtime.storage.check(),
       queue: () => runtime.worker.queue.counts(5_000),
       embedder: () => runtime.embedder.status,
