@@ -235,7 +235,8 @@ check_networks() {
   PROBES+=("$listener")
   l_ip=$(ip_on "$listener" "$net_pub")
   local i
-  for i in $(seq 1 20); do tcp_open "$caddy" "$l_ip" 8080 && break; sleep 0.5; done
+  # The listener is a fresh node process: up to 30 s on a loaded machine.
+  for i in $(seq 1 60); do tcp_open "$caddy" "$l_ip" 8080 && break; sleep 0.5; done
   if tcp_open "$caddy" "$l_ip" 8080; then
     pass "control: caddy reaches a listener on public" "$l_ip:8080 open from caddy"
   else
@@ -315,7 +316,8 @@ caddy_down_status() { # -> first 502/503 within 5 s, printed with its delay
   local t0 code i
   t0=$(now_ms)
   for i in $(seq 1 50); do
-    code=$(https_status /api/health --max-time 2)
+    # Caddy tries another web replica for up to 2 s (lb_try_duration) before its 502: wait longer than that.
+    code=$(https_status /api/health --max-time 4)
     case "$code" in 502 | 503) echo "$code after $(( $(now_ms) - t0 )) ms"; return 0 ;; esac
     sleep 0.1
   done
