@@ -314,7 +314,7 @@ describe('the reader in a browser', { timeout: 180_000 }, () => {
   });
 
   it('document management: filter, sort, rename, a failure reason with Retry, select several to re-index or delete', async () => {
-    await page.getByRole('link', { name: 'Documents', exact: true }).click();
+    await page.getByRole('link', { name: 'Documents', exact: true }).first().click();
     await page.getByRole('heading', { name: 'Personal: documents' }).waitFor(WAIT);
     await page.locator('#file-input').setInputFiles([
       { name: 'broken.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\nthis is not really a PDF at all\n') },
