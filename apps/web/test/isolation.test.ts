@@ -28,6 +28,7 @@ export const workspaceRoutes: RouteCase[] = [
   { method: 'GET', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}/file`, min: 'viewer' },
   { method: 'GET', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}/passages`, min: 'viewer' },
   { method: 'GET', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}/matches?q=secret`, min: 'viewer' },
+  { method: 'PATCH', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}`, body: { title: 'Renamed' }, min: 'editor' },
   { method: 'POST', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}/reindex`, min: 'editor' },
   { method: 'DELETE', path: ({ ws, doc }) => `/api/workspaces/${ws}/documents/${doc}`, min: 'editor' },
   { method: 'GET', path: ({ ws }) => `/api/workspaces/${ws}/search?q=secret`, min: 'viewer' },

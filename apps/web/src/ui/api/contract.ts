@@ -229,7 +229,6 @@ export const endpoints = {
   deleteDocument: ep({ method: 'DELETE', path: '/api/workspaces/{ws}/documents/{id}', openapi: true }),
   reindexDocument: ep({ method: 'POST', path: '/api/workspaces/{ws}/documents/{id}/reindex', openapi: true }),
   renameDocument: ep({ method: 'PATCH', path: '/api/workspaces/{ws}/documents/{id}', response: DocumentShape, openapi: true }),
-
   documentPassages: ep({
     method: 'GET',
     path: '/api/workspaces/{ws}/documents/{id}/passages',
