@@ -11,7 +11,7 @@ import { AnswerError, ANSWER_LIMITS, SEARCH_LIMITS, SearchInputError, searchMode
 import type { AppEnv } from '../context.js';
 import { reserveQuestion } from '../ask-limits.js';
 import { AppError, badRequest, notFound, serviceUnavailable } from '../errors.js';
-import { dateFilter, text } from '../schemas.js';
+import { dateFilter } from '../schemas.js';
 import { loggableError } from '../../log-safe.js';
 import { authorizeWorkspace } from '../../services/authorization.js';
 import type { Services } from '../../services/index.js';
@@ -72,11 +72,21 @@ const Answer = z
       .openapi({ description: 'Numbers the model cited that named no passage it was given; they were removed from `answer` (empty: every citation was checked and kept)' }),
   })
   .openapi('Answer');
-/** The question as every ask route takes it; the limit is said in words (and shown by the UI). */
-export const Question = text()
-  .trim()
-  .min(1, 'ask something')
-  .max(ANSWER_LIMITS.maxQuestionChars, `a question can be at most ${ANSWER_LIMITS.maxQuestionChars} characters long (about 300 words); shorten it or split it into follow-ups`);
+/**
+ * The question as every ask route takes it; the limit is said in words (and shown by the UI).
+ * A question is searched, and search reads a NUL as a space (issue 14 #9): so does the question,
+ * before it is stored (PostgreSQL's text cannot hold a NUL).
+ */
+export const Question = z
+  .string()
+  .transform((value) => value.replaceAll('\u0000', ' '))
+  .pipe(
+    z
+      .string()
+      .trim()
+      .min(1, 'ask something')
+      .max(ANSWER_LIMITS.maxQuestionChars, `a question can be at most ${ANSWER_LIMITS.maxQuestionChars} characters long (about 300 words); shorten it or split it into follow-ups`),
+  );
 export const AskOptions = {
   documentIds: z.array(z.string().max(64)).max(50).optional().openapi({ description: 'Answer only from these documents' }),
   topK: z.number().int().min(1).max(ANSWER_LIMITS.maxTopK).optional().openapi({ description: `Passages retrieved (default ${ANSWER_LIMITS.defaultTopK})` }),
