@@ -83,7 +83,8 @@ describe('health while the database is busy', { timeout: 120_000 }, () => {
     // Some probes came after the last fresh sample was 5 s old: those were answered "busy", not down.
     const busy = probes.filter((p) => (p.database.ageMs ?? 0) > 5_000);
     expect(busy.length, JSON.stringify(probes)).toBeGreaterThan(0);
-    expect(busy.every((p) => p.database.ok && (p.database.busyMs ?? 0) > 5_000), JSON.stringify(busy)).toBe(true);
+    // busyMs counts from the transaction's start, which came after the last fresh sample: only > 0 is certain.
+    expect(busy.every((p) => p.database.ok && (p.database.busyMs ?? 0) > 0), JSON.stringify(busy)).toBe(true);
   });
 
   it('answers within 1 s while 30 clients search back to back (PGlite yields to HTTP between calls)', async () => {
