@@ -275,7 +275,8 @@ describe('every document a team has (issue 15)', { timeout: 180_000 }, () => {
     // busy while a 20,000-row sheet's passages are written and embedded: health then says so (503, `database:`),
     // which is an answer; a refused or reset connection, or any other failure, is not.
     expect(poller.failures.filter((f) => !f.startsWith('status 503: ') || !f.includes('"reasons":["database: '))).toEqual([]);
-    expect(poller.latencies.length).toBeGreaterThan(50);
+    // Polled all along (every 100 ms; the files take seconds): not a vacuous "no failure".
+    expect(poller.latencies.length).toBeGreaterThan(10);
     expect(Math.max(...poller.latencies)).toBeLessThan(2_000);
   }, 300_000);
 });
