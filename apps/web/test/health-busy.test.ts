@@ -18,15 +18,20 @@ describe('health while the database is busy', { timeout: 120_000 }, () => {
   });
   afterAll(() => app?.dispose());
 
-  it('answers every probe within 1 s while a transaction holds the embedded database for 3 s', async () => {
-    expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
+  /** Opens a transaction that holds the embedded database until `release` (or `ms` passes). */
+  const holdDatabase = (ms: number) => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const transaction = app.runtime.database.db.transaction(async (tx) => {
       await tx.execute(sql`select 1`);
       await held;
     });
-    const timer = setTimeout(release, 3_000);
+    return { release, transaction, timer: setTimeout(release, ms) };
+  };
+
+  it('answers every probe within 1 s while a transaction holds the embedded database for 3 s', async () => {
+    expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
+    const { release, transaction, timer } = holdDatabase(3_000);
     const probes: Array<{ ms: number; status: number; database: { ok: boolean; latencyMs?: number } }> = [];
     try {
       // Bounded: 30 probes, 100 ms apart.
@@ -58,13 +63,7 @@ describe('health while the database is busy', { timeout: 120_000 }, () => {
 
   it('stays healthy, and says busy, while one transaction holds the embedded database past the 5 s staleness bound', async () => {
     expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const transaction = app.runtime.database.db.transaction(async (tx) => {
-      await tx.execute(sql`select 1`);
-      await held;
-    });
-    const timer = setTimeout(release, 8_000);
+    const { release, transaction, timer } = holdDatabase(8_000);
     const probes: Array<{ status: number; database: { ok: boolean; busyMs?: number; ageMs?: number } }> = [];
     try {
       // Bounded: 14 probes, 500 ms apart (7 s: past the 5 s bound, inside the transaction).
