@@ -316,7 +316,7 @@ caddy_down_status() { # -> first 502/503 within 5 s, printed with its delay
   local t0 code i
   t0=$(now_ms)
   for i in $(seq 1 50); do
-    # Caddy tries another web replica for up to 2 s (lb_try_duration) before its 502: wait longer than that.
+    # Caddy tries another web replica for up to 3 s (lb_try_duration) before its 502: wait longer than that.
     code=$(https_status /api/health --max-time 4)
     case "$code" in 502 | 503) echo "$code after $(( $(now_ms) - t0 )) ms"; return 0 ;; esac
     sleep 0.1
