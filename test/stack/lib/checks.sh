@@ -311,18 +311,31 @@ check_ui_headers() {
   fi
 }
 
-# 6. Web dies: Caddy answers 502/503 at once; the restart policy brings it back.
-caddy_down_status() { # -> first 502/503 within 5 s, printed with its delay
-  local t0 code i
+# 6. Web dies: Caddy never hangs a client. It holds a request for up to 3 s
+# (lb_try_duration) trying to reach a web replica, so a crash that the restart
+# policy heals within that window is a slow 200, and an outage that lasts longer
+# is a 502/503 after ~3 s. Either is honest; a request that runs into curl's
+# 5 s limit (code 000) or any other status is not.
+caddy_outage() { # want_error(0|1) -> summary; 0 if no request hung and, when want_error=1, a 502/503 came
+  local want_error=$1 t0 t code ms i codes="" slowest=0 seen_error=0 bad=0
   t0=$(now_ms)
-  for i in $(seq 1 50); do
-    # Caddy tries another web replica for up to 3 s (lb_try_duration) before its 502: wait longer than that.
-    code=$(https_status /api/health --max-time 4)
-    case "$code" in 502 | 503) echo "$code after $(( $(now_ms) - t0 )) ms"; return 0 ;; esac
+  for i in $(seq 1 20); do
+    t=$(now_ms)
+    code=$(https_status /api/health --max-time 5)
+    ms=$(( $(now_ms) - t ))
+    [ "$ms" -gt "$slowest" ] && slowest=$ms
+    codes="$codes $code"
+    case "$code" in
+      502 | 503) seen_error=1; break ;;
+      200) [ "$want_error" = 0 ] && [ $(( $(now_ms) - t0 )) -gt 6000 ] && break ;;
+      *) bad=1 ;;
+    esac
     sleep 0.1
   done
-  echo "last status ${code:-none}"
-  return 1
+  echo "statuses:$codes; slowest ${slowest} ms; $(( $(now_ms) - t0 )) ms watched"
+  [ "$bad" = 0 ] || return 1
+  [ "$slowest" -lt 4500 ] || return 1
+  [ "$want_error" = 0 ] || [ "$seen_error" = 1 ]
 }
 wait_web_back() { # -> 0 once web is healthy and Caddy answers 200 (90 s max)
   local i
@@ -343,7 +356,7 @@ check_crash_recovery() {
   # is a manual stop to Docker, after which restart policies do not apply.
   pid=$(docker inspect -f '{{.State.Pid}}' "$web")
   kill -KILL "$pid"
-  if out=$(caddy_down_status); then pass "web crashes: Caddy answers 502/503 at once" "$out"; else fail "web crashes: Caddy answers 502/503 at once" "$out"; fi
+  if out=$(caddy_outage 0); then pass "web crashes: Caddy holds or refuses, never hangs" "$out"; else fail "web crashes: Caddy holds or refuses, never hangs" "$out"; fi
   t0=$(now_ms)
   if wait_web_back; then
     pass "restart policy brings web back" "restarts $restarts0 -> $(docker inspect -f '{{.RestartCount}}' "$web"), healthy and 200 via Caddy after $(secs_since_ms "$t0")s"
@@ -353,7 +366,7 @@ check_crash_recovery() {
   fi
 
   docker kill "$web" >/dev/null
-  if out=$(caddy_down_status); then pass "docker kill web: Caddy answers 502/503 at once" "$out"; else fail "docker kill web: Caddy answers 502/503 at once" "$out"; fi
+  if out=$(caddy_outage 1); then pass "docker kill web: Caddy answers 502/503 within its 3 s retry window" "$out"; else fail "docker kill web: Caddy answers 502/503 within its 3 s retry window" "$out"; fi
   t0=$(now_ms)
   bounded 180 compose up -d --wait --wait-timeout 120 >/dev/null 2>&1
   if wait_web_back; then
