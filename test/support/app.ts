@@ -14,7 +14,6 @@ import { createLogger, type Logger } from '../../apps/web/src/server/logger.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from '../../apps/web/src/server/runtime.js';
 import { freshTarget } from './databases.js';
 import { copyPgliteTemplate } from './pglite-template.js';
-import { freePort } from './process.js';
 
 export interface TestApp {
   url: string;
@@ -50,8 +49,19 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       cleanupDb = fresh.cleanup;
     }
   }
-  // A test that must know the port before start (an OIDC client's redirect URI) passes env.PORT.
-  const port = options.env?.PORT ? Number(options.env.PORT) : await freePort();
+  // Bind before the runtime starts, on port 0 unless a test must know the port in advance (an OIDC
+  // client's redirect URI passes env.PORT). Picking a free port and binding it seconds later raced the
+  // other test files running in parallel: CI once met EADDRINUSE here.
+  const late: { fetch?: (request: Request) => Response | Promise<Response> } = {};
+  const server: Listening = await listen(
+    (request) => (late.fetch ? late.fetch(request) : Response.json({ error: 'starting' }, { status: 503 })),
+    {
+      host: '127.0.0.1',
+      port: options.env?.PORT ? Number(options.env.PORT) : 0,
+      shutdownTimeoutMs: 2000,
+    },
+  );
+  const port = server.port;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -61,13 +71,21 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const logger = options.logger ?? createLogger({ level: 'silent', pretty: false });
-  const runtime = await startRuntime(config, logger, options.runtime);
+  const runtime = await startRuntime(config, logger, options.runtime).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
   const app = createHttpApp({
     logger,
-    health: { pingDatabase: (timeoutMs) => runtime.database.ping(timeoutMs), ...(runtime.database.activeMs ? { databaseActiveMs: () => runtime.database.activeMs!() } : {}), storage: () => runtime.storage.check(), queue: () => runtime.worker.queue.counts(5_000) },
+    health: {
+      pingDatabase: (timeoutMs) => runtime.database.ping(timeoutMs),
+      ...(runtime.database.activeMs ? { databaseActiveMs: () => runtime.database.activeMs!() } : {}),
+      storage: () => runtime.storage.check(),
+      queue: () => runtime.worker.queue.counts(5_000),
+    },
     mount: mountApi(runtime.services, options.extraRoutes),
   });
-  const server: Listening = await listen(app.fetch, { host: '127.0.0.1', port, shutdownTimeoutMs: 2000 });
+  late.fetch = app.fetch;
   const stop = async () => {
     await server.close();
     await runtime.close();
@@ -95,7 +113,12 @@ export class TestClient {
     private readonly headers: Record<string, string> = {},
   ) {}
 
-  async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { origin: this.app.origin, ...this.headers, ...extraHeaders };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let payload: BodyInit | undefined;
