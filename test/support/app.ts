@@ -52,9 +52,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   // Bind before the runtime starts, on port 0 unless a test must know the port in advance (an OIDC
   // client's redirect URI passes env.PORT). Picking a free port and binding it seconds later raced the
   // other test files running in parallel: CI once met EADDRINUSE here.
-  const late: { fetch?: (request: Request) => Response | Promise<Response> } = {};
+  // The node adapter passes (request, { incoming, outgoing }): the client's address comes from there, so forward all.
+  const late: { fetch?: ReturnType<typeof createHttpApp>['fetch'] } = {};
   const server: Listening = await listen(
-    (request) => (late.fetch ? late.fetch(request) : Response.json({ error: 'starting' }, { status: 503 })),
+    (request: Request, ...rest: unknown[]) =>
+      late.fetch ? late.fetch(request, ...rest) : Response.json({ error: 'starting' }, { status: 503 }),
     {
       host: '127.0.0.1',
       port: options.env?.PORT ? Number(options.env.PORT) : 0,
