@@ -7,6 +7,9 @@
  *
  *   npm run bench:ingest              print the table
  *   npm run bench:ingest -- --write   also write it into docs/benchmarks.md ("Ingest")
+ *   npm run bench:ingest -- --keyword-only   time only the keyword phase (no PDF, no waiting for vectors)
+ *   npm run bench:ingest -- --store   the passage-storing phase alone, old path against new side by side,
+ *                                     and where its time goes (bench/ingest-store.ts; BENCH_DATABASE_URL for PostgreSQL)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,36 +23,14 @@ import type { IngestTimings } from '@quarry/ingest';
 import { createLogger } from '../apps/web/src/server/logger.js';
 import { startRuntime } from '../apps/web/src/server/runtime.js';
 import { makePdf } from '../test/support/document-fixtures.js';
+import { benchText as text } from './ingest-text.js';
 import { replaceSection } from './report.js';
 
 const write = process.argv.includes('--write');
+/** Stop at keyword-searchable: the vectors (minutes on 2 cores) and the PDF row are skipped. */
+const keywordOnly = process.argv.includes('--keyword-only');
 /** Megabytes of plain text (in 512 KiB files); BENCH_TEXT_MB=1 for a quick run. */
 const TEXT_MB = Number(process.env.BENCH_TEXT_MB ?? 4);
-
-// Deterministic English-like text: a fixed vocabulary, a linear congruential generator.
-const vocabulary = (
-  'the of and to in is that for it as with was on be by this are from at or an which have not they but has its were all ' +
-  'document passage search index query answer workspace storage embedding vector model server database file upload ' +
-  'invoice budget report policy meeting customer contract project review security access team plan release quarter'
-).split(' ');
-function text(bytes: number, seed: number): string {
-  let x = seed;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const parts: string[] = [];
-  let size = 0;
-  while (size < bytes) {
-    const sentences: string[] = [];
-    for (let s = 0; s < 4 + Math.floor(rnd() * 4); s++) {
-      const words = Array.from({ length: 8 + Math.floor(rnd() * 14) }, () => vocabulary[Math.floor(rnd() * vocabulary.length)]!);
-      words[0] = words[0]!.charAt(0).toUpperCase() + words[0]!.slice(1);
-      sentences.push(`${words.join(' ')}.`);
-    }
-    const p = sentences.join(' ');
-    parts.push(p);
-    size += p.length + 2;
-  }
-  return parts.join('\n\n');
-}
 
 const sum = (t: IngestTimings[], k: keyof IngestTimings) => t.reduce((s, x) => s + x[k], 0);
 
@@ -83,7 +64,7 @@ async function run() {
       await new Promise((r) => setTimeout(r, 20));
     }
     const searchableMs = performance.now() - started;
-    for (let i = 0; i < 1_000_000 && (await embedJobsOpen()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 1_000_000 && !keywordOnly && (await embedJobsOpen()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     const embeddedMs = performance.now() - started;
     const t = ids.map((id) => timings.get(id)).filter((x): x is IngestTimings => x !== undefined);
     const failed = (await db.select().from(documents).where(eq(documents.status, 'failed'))).length;
@@ -138,4 +119,7 @@ async function run() {
   if (write) replaceSection('Ingest', body);
 }
 
-await run();
+if (process.argv.includes('--store')) {
+  const { runStoreBench } = await import('./ingest-store.js');
+  console.log(await runStoreBench());
+} else await run();

@@ -7,3 +7,4 @@ export * from './spaces.js';
 export * from './pipeline.js';
 export * from './orphans.js';
 export * from './worker.js';
+export * from './store-passages.js';

@@ -14,6 +14,7 @@ import type { ChunkOptions } from './chunk.js';
 import type { IsolatedExtractor } from './extract/isolated.js';
 import type { JobQueue } from './queue.js';
 import type { EmbeddingSpace } from './spaces.js';
+import { storePassages } from './store-passages.js';
 
 export interface PipelineDeps {
   db: Database;
@@ -44,7 +45,6 @@ export interface IngestOutcome {
 /** The document was deleted while it was being processed. */
 class DocumentGone extends Error {}
 
-const INSERT_BATCH = 250;
 const EXTRACT_DEADLINE_MARGIN_MS = 1_000;
 
 async function readAll(stream: NodeJS.ReadableStream, max: number, signal: AbortSignal): Promise<Buffer> {
@@ -103,23 +103,7 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
       const [still] = await tx.select({ id: documents.id }).from(documents).where(eq(documents.id, documentId)).for('update');
       if (!still) throw new DocumentGone();
       await tx.delete(passages).where(eq(passages.documentId, documentId));
-      for (let i = 0; i < chunks.length; i += INSERT_BATCH) {
-        const slice = chunks.slice(i, i + INSERT_BATCH);
-        await tx
-          .insert(passages)
-          .values(
-            slice.map((c) => ({
-              documentId,
-              workspaceId: doc.workspaceId,
-              ordinal: c.ordinal,
-              page: c.page,
-              headingPath: c.headingPath,
-              text: c.text,
-              tokenCount: c.tokenCount,
-              tsv: sql`to_tsvector(${deps.language}::regconfig, ${c.text})`,
-            })),
-          );
-      }
+      await storePassages(tx as unknown as Database, { documentId, workspaceId: doc.workspaceId, language: deps.language, passages: chunks });
       await tx
         .update(documents)
         .set({
