@@ -75,6 +75,8 @@ export async function startRuntime(config: Config, logger: Logger, options: Runt
     embedder = await createEmbedder(config.ai, options.embedderTuning);
     if (embedder.status?.fallbackReason) logger.warn({ embedder: embedder.status }, 'the default embedding model cannot run here; using the fallback');
     else logger.info({ embedder: embedder.space }, 'embedder chosen');
+    const chosen = embedder;
+    services.system.useEmbedder(() => chosen.status);
     worker = new IngestWorker({
       db: database.db,
       driver: database.kind,

@@ -4,6 +4,7 @@
  * sign-on through the generic OAuth plugin (auth/oidc.ts). Quarry-specific rules
  * (first admin, personal workspace, who may arrive by SSO) hang off its hooks.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Config } from '@quarry/config';
 import { accounts, sessions, users, verifications, type Database } from '@quarry/db';
 import { betterAuth } from 'better-auth';
@@ -12,6 +13,24 @@ import { admin } from 'better-auth/plugins';
 import { loggableError } from '../log-safe.js';
 import { afterOidcSession, currentOidcAttempt, oidcGate, oidcPlugin, roleForNewOidcUser, type OidcPolicy } from './oidc.js';
 import type { Logger } from '../logger.js';
+
+/** How long a password-reset (or new account's set-up) link works. */
+export const RESET_LINK_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * Quarry sends no e-mail: a reset link is made for an admin, who passes it on. better-auth's
+ * `requestPasswordReset` hands its token to `sendResetPassword`, which gives it to the caller here
+ * (per call, through async context: two admins at once each get their own). Over HTTP the request
+ * endpoint stays unreachable (routes/auth.ts); only POST /reset-password, which spends a token, is open.
+ */
+const resetTokens = new AsyncLocalStorage<{ token?: string }>();
+
+/** A fresh reset token for the account with this e-mail address (undefined: no such account). */
+export async function issueResetToken(auth: Auth, email: string): Promise<string | undefined> {
+  const slot: { token?: string } = {};
+  await resetTokens.run(slot, () => auth.api.requestPasswordReset({ body: { email } }));
+  return slot.token;
+}
 
 export interface AuthHooks {
   /** Decides the role of a new account (ADMIN_EMAIL, or the very first account). */
@@ -35,7 +54,19 @@ export function createAuth(options: { config: Config; db: Database; secret: stri
       provider: 'pg',
       schema: { user: users, session: sessions, account: accounts, verification: verifications },
     }),
-    emailAndPassword: { enabled: true, minPasswordLength: 10, maxPasswordLength: 256, autoSignIn: true },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: 10,
+      maxPasswordLength: 256,
+      autoSignIn: true,
+      resetPasswordTokenExpiresIn: RESET_LINK_TTL_SECONDS,
+      // A reset ends every session: whoever knew the old password is signed out.
+      revokeSessionsOnPasswordReset: true,
+      sendResetPassword: async ({ token }) => {
+        const slot = resetTokens.getStore();
+        if (slot) slot.token = token;
+      },
+    },
     session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
     // Sign-in and sign-up limits live in Quarry's database (auth/rate-limit.ts) so they hold across restarts.
     rateLimit: { enabled: false },

@@ -16,6 +16,8 @@ import { createDocumentService } from './documents.js';
 import { createIdempotency } from './idempotency.js';
 import { createReaderService } from './reader.js';
 import { createSearchServices } from './search.js';
+import { createSystemService } from './system.js';
+import { createUserAdministration } from './user-admin.js';
 import { createConversationService } from './conversations.js';
 import { createThreadService } from './threads.js';
 import { createInvitationService } from './invitations.js';
@@ -89,6 +91,10 @@ export function createServices(config: Config, db: Database, options: ServiceOpt
     threads,
     conversations: createConversationService({ threads, answers: searchServices.answers, ...(options.logger ? { logger: options.logger } : {}) }),
     storage: options.storage,
+    /** Admin → System: what an operator checks first. */
+    system: createSystemService({ db, config, storage: options.storage }),
+    /** Admin: create, reset-link and delete accounts. */
+    userAdmin: createUserAdministration({ db, auth, publicUrl: config.publicUrl, workspaceCleanups }),
     /** Later layers (documents) register what must be removed with a workspace. */
     workspaceCleanups,
     apiKeys: createApiKeyService(db),

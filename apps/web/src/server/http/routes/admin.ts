@@ -1,4 +1,4 @@
-/** Administration: users (role, ban), invitations, and the audit log. Admin role only. */
+/** Administration: the system overview, users (create, role, ban, reset link, delete), invitations, and the audit log. Admin role only. */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { stream } from 'hono/streaming';
@@ -71,6 +71,102 @@ const InvitationSchema = z
     role: Role.nullable(),
   })
   .openapi('Invitation');
+const SpaceState = z
+  .object({
+    id: z.number(),
+    provider: z.string(),
+    model: z.string(),
+    dimensions: z.number(),
+    status: z.enum(['active', 'building']),
+    vectors: z.number().openapi({ description: 'Passages with a vector in this space' }),
+    passages: z.number().openapi({ description: 'All passages (a building space is done when vectors reaches this)' }),
+    activatedAt: z.string().nullable(),
+  })
+  .openapi('EmbeddingSpaceState');
+const SystemOverview = z
+  .object({
+    version: z.string(),
+    uptimeSeconds: z.number(),
+    node: z.string(),
+    production: z.boolean(),
+    publicUrl: z.string(),
+    database: z.object({ driver: z.enum(['pglite', 'postgres']), sizeBytes: z.number(), serverVersion: z.string(), host: z.string().nullable().optional() }),
+    storage: z.object({
+      driver: z.enum(['fs', 's3']),
+      ok: z.boolean(),
+      error: z.string().optional(),
+      bucket: z.string().optional(),
+      endpointHost: z.string().nullable().optional(),
+      disk: z.object({ freeBytes: z.number(), reserveBytes: z.number(), low: z.boolean() }).optional(),
+    }),
+    embedding: z.object({
+      model: z
+        .object({
+          provider: z.string(),
+          model: z.string(),
+          dimensions: z.number(),
+          runtime: z.enum(['onnxruntime-node', 'hashed', 'http']),
+          state: z.enum(['idle', 'loading', 'ready', 'failed']).optional(),
+          fallbackReason: z.string().optional(),
+          error: z.string().optional(),
+          restarts: z.number().optional(),
+        })
+        .nullable()
+        .openapi({ description: 'What this process embeds passages with; fallbackReason when the default model cannot run here' }),
+      endpointHost: z.string().nullable(),
+      activeSpace: SpaceState.nullable().openapi({ description: 'The space search uses (null before the first document)' }),
+      buildingSpace: SpaceState.nullable().openapi({ description: 'A model switch under way: re-embedding progress is vectors / passages' }),
+    }),
+    answers: z.object({ mode: z.enum(['generated', 'extractive']), model: z.string().nullable(), endpointHost: z.string().nullable() }),
+    queue: z.object({ pending: z.number(), running: z.number(), failed: z.number(), oldestDueSeconds: z.number().nullable(), concurrency: z.number() }),
+    content: z.object({ users: z.number(), admins: z.number(), workspaces: z.number(), documents: z.number(), failedDocuments: z.number() }),
+    uploads: z.object({ maxMb: z.number() }),
+    auth: z.object({
+      signupMode: z.enum(['open', 'invite', 'closed']),
+      passwordSignIn: z.boolean(),
+      adminEmailSet: z.boolean(),
+      oidc: z.object({ enabled: z.boolean(), displayName: z.string().nullable(), issuerHost: z.string().nullable() }),
+      mail: z.literal('none').openapi({ description: 'Quarry sends no e-mail: reset and set-up links are shown to the admin' }),
+    }),
+  })
+  .openapi('SystemOverview');
+const UserParams = z.object({ id: text().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
+const ResetLinkSchema = z
+  .object({
+    url: z.string().openapi({ description: 'Shown once: the account owner opens it to choose a password (Quarry sends no e-mail)' }),
+    expiresAt: z.string(),
+  })
+  .openapi('ResetLink');
+const NewUserBody = z.object({
+  email: email(),
+  name: text().trim().min(1).max(120).optional().openapi({ description: 'Default: the part of the address before @' }),
+  role: z.enum(['admin', 'member']).default('member'),
+});
+const SoleOwnedWorkspaceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    otherMembers: z.number().openapi({ description: 'Members besides the account; they lose access if the workspace is deleted' }),
+    documents: z.number(),
+  })
+  .openapi('SoleOwnedWorkspace');
+const DeleteUserQuery = z
+  .object({
+    ownedWorkspaces: z
+      .enum(['delete', 'transfer'])
+      .optional()
+      .openapi({ description: 'What happens to workspaces the account is the only owner of; without it such an account is refused with 409 listing them' }),
+    transferTo: text().min(1).max(100).optional().openapi({ description: 'With ownedWorkspaces=transfer: the id of the account that becomes their owner' }),
+  })
+  .refine((q) => (q.ownedWorkspaces === 'transfer') === (q.transferTo !== undefined), { message: 'give transferTo together with ownedWorkspaces=transfer (and only then)', path: ['transferTo'] });
+const presentUser = (u: { id: string; email: string; name: string; role: string; banned: boolean; createdAt: Date }) => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  role: u.role,
+  banned: u.banned,
+  createdAt: u.createdAt.toISOString(),
+});
 const AuditCursor = z.object({ at: cursorInstant(), id: cursorSerial() });
 
 const presentEvent = (e: AuditEvent) => ({ ...e, at: e.at.toISOString() });
@@ -78,6 +174,20 @@ const presentEvent = (e: AuditEvent) => ({ ...e, at: e.at.toISOString() });
 export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
   const { users, audit, invitations } = services;
   app.use('/api/admin/*', requireUser, requireAdmin);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/admin/system',
+      tags: ['admin'],
+      summary: 'Version, database, storage, embedding model and space, answers, queue and sign-in settings (no secrets)',
+      responses: { 200: { description: 'The system at a glance', content: json(SystemOverview) } },
+    }),
+    async (c) => {
+      c.header('Cache-Control', 'no-store');
+      return c.json(await services.system.overview(), 200);
+    },
+  );
 
   app.openapi(
     createRoute({
@@ -93,6 +203,130 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       const rows = await users.list({ limit: limit + 1, after: after?.email });
       const page = pageOf(rows, limit, (u) => ({ email: u.email }));
       return c.json({ items: page.items.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })), nextCursor: page.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/admin/users',
+      tags: ['admin'],
+      summary: 'Create an account; its owner sets a password through the set-up link (shown once)',
+      request: { headers: IdempotencyHeaders, body: { content: json(NewUserBody), required: true } },
+      responses: {
+        201: {
+          description: 'The account, and its set-up link (shown once, and to a repeat with the same Idempotency-Key)',
+          content: json(z.object({ user: AdminUser, setup: ResetLinkSchema })),
+        },
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const result = await idempotent(c, services.idempotency, input, async () => {
+        const { user, setup } = await services.userAdmin.create({ email: input.email, name: input.name ?? input.email.split('@')[0]!, role: input.role });
+        await audit.record(
+          { action: 'user.created', outcome: 'success', actor: actorOf(c), targetType: 'user', targetId: user.id, details: { email: user.email, role: user.role, setupLink: true } },
+          meta(c),
+        );
+        return { status: 201, body: { user: presentUser(user), setup: { url: setup.url, expiresAt: setup.expiresAt.toISOString() } } };
+      });
+      return c.json(result.body, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/admin/users/{id}/reset-link',
+      tags: ['admin'],
+      summary: "A password-reset link for the account (shown to the admin: Quarry sends no e-mail); the account's earlier links stop working",
+      request: { params: UserParams },
+      responses: { 201: { description: 'The link, shown once', content: json(ResetLinkSchema) } },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const link = await services.userAdmin.resetLink(id);
+      await audit.record({ action: 'user.reset_link_created', outcome: 'success', actor: actorOf(c), targetType: 'user', targetId: id }, meta(c));
+      c.header('Cache-Control', 'no-store');
+      return c.json({ url: link.url, expiresAt: link.expiresAt.toISOString() }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/admin/users/{id}/owned-workspaces',
+      tags: ['admin'],
+      summary: 'Workspaces the account is the only owner of (what deleting it must decide about)',
+      request: { params: UserParams },
+      responses: { 200: { description: 'Oldest first', content: json(z.object({ items: z.array(SoleOwnedWorkspaceSchema) })) } },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      await users.get(id);
+      return c.json({ items: await services.userAdmin.soleOwned(id) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/api/admin/users/{id}',
+      tags: ['admin'],
+      summary: 'Delete an account (not yourself, not the last admin); its sole-owned workspaces are deleted or transferred as chosen',
+      description:
+        'Without `ownedWorkspaces`, an account that is the only owner of a workspace is refused with 409 `sole_owned_workspaces`, whose `workspaces` lists them. Its sessions and API keys stop working at once.',
+      request: { params: UserParams, query: DeleteUserQuery },
+      responses: {
+        200: {
+          description: 'Deleted',
+          content: json(
+            z.object({
+              id: z.string(),
+              deletedWorkspaces: z.array(z.string()),
+              transferredWorkspaces: z.array(z.string()),
+              transferTo: z.object({ id: z.string(), email: z.string() }).nullable(),
+            }),
+          ),
+        },
+      },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const q = c.req.valid('query');
+      const choice = q.ownedWorkspaces === 'delete' ? { action: 'delete' as const } : q.ownedWorkspaces === 'transfer' ? { action: 'transfer' as const, toUserId: q.transferTo! } : undefined;
+      const outcome = await services.userAdmin.delete(c.get('user')!.id, id, choice);
+      const actor = actorOf(c);
+      for (const ws of outcome.deleted) {
+        await audit.record({ action: 'workspace.deleted', outcome: 'success', actor, targetType: 'workspace', targetId: ws.id, details: { name: ws.name, reason: 'owner_deleted', userId: id } }, meta(c));
+      }
+      for (const ws of outcome.transferred) {
+        await audit.record(
+          { action: 'workspace.owner_transferred', outcome: 'success', actor, targetType: 'workspace', targetId: ws.id, details: { from: id, to: outcome.transferTo!.id, reason: 'owner_deleted' } },
+          meta(c),
+        );
+      }
+      await audit.record(
+        {
+          action: 'user.deleted',
+          outcome: 'success',
+          actor,
+          targetType: 'user',
+          targetId: id,
+          details: {
+            email: outcome.user.email,
+            role: outcome.user.role,
+            deletedWorkspaces: outcome.deleted.map((w) => w.id),
+            transferredWorkspaces: outcome.transferred.map((w) => w.id),
+            ...(outcome.transferTo ? { transferTo: outcome.transferTo.id } : {}),
+          },
+        },
+        meta(c),
+      );
+      return c.json(
+        { id, deletedWorkspaces: outcome.deleted.map((w) => w.id), transferredWorkspaces: outcome.transferred.map((w) => w.id), transferTo: outcome.transferTo ?? null },
+        200,
+      );
     },
   );
 
@@ -120,7 +354,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       if (change.banned !== undefined && change.banned !== before.banned) {
         await audit.record({ action: change.banned ? 'user.banned' : 'user.unbanned', outcome: 'success', actor: actorOf(c), targetType: 'user', targetId: id }, meta(c));
       }
-      return c.json({ id: after.id, email: after.email, name: after.name, role: after.role, banned: after.banned, createdAt: after.createdAt.toISOString() }, 200);
+      return c.json(presentUser(after), 200);
     },
   );
 

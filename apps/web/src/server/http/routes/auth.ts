@@ -43,6 +43,8 @@ const ALLOWED_AUTH_ENDPOINTS = new Set([
   'POST /revoke-session',
   'POST /revoke-sessions',
   'POST /revoke-other-sessions',
+  // Spends a reset (or set-up) link an admin made; asking for one stays server-side (no e-mail is sent).
+  'POST /reset-password',
 ]);
 
 /**
@@ -88,6 +90,7 @@ const SignUpBody = z.object({
   inviteToken: text().max(200).optional(),
 });
 const SignInBody = z.object({ email: text().max(254), password: z.string().max(256) }).passthrough();
+const ResetPasswordBody = z.object({ token: text().min(1).max(200), newPassword: z.string().min(1).max(256) });
 
 export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services) {
   const { auth, audit, limiter, invitations, users, config } = services;
@@ -166,6 +169,14 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
     if (action === '/sign-in/social') {
       const input = parse(SocialSignInBody, body);
       body = { provider: input.provider, callbackURL: input.callbackURL ?? '/', errorCallbackURL: input.errorCallbackURL ?? '/sign-in', disableRedirect: true };
+    }
+
+    // Whose link it is, for the audit event (better-auth's answer does not say).
+    let resetFor: { id: string; email: string } | null = null;
+    if (action === '/reset-password') {
+      const input = parse(ResetPasswordBody, body);
+      body = { token: input.token, newPassword: input.newPassword };
+      resetFor = await resetLinkOwner(input.token);
     }
 
     let claimedInvitation: ClaimedInvitation | undefined;
@@ -270,6 +281,12 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
       case '/sign-out':
         if (before) await audit.record({ action: 'user.sign_out', outcome: ok ? 'success' : 'failure', actor }, meta);
         break;
+      case '/reset-password':
+        await audit.record(
+          { action: 'user.password_reset', outcome: ok ? 'success' : 'failure', actor: resetFor, targetType: resetFor ? 'user' : undefined, targetId: resetFor?.id, details: ok ? undefined : { status: response.status } },
+          meta,
+        );
+        break;
       case '/change-password':
         await audit.record({ action: 'user.password_changed', outcome: ok ? 'success' : 'failure', actor, targetType: 'user', targetId: actor?.id }, meta);
         break;
@@ -282,6 +299,15 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
 
     if (ok) return response;
     return reshapeError(c, response, json);
+  }
+
+  /** The account a reset token belongs to, looked up as better-auth does; null when the token is unknown. */
+  async function resetLinkOwner(token: string): Promise<{ id: string; email: string } | null> {
+    const context = await auth.$context;
+    const verification = await context.internalAdapter.findVerificationValue(`reset-password:${token}`).catch(() => null);
+    if (!verification) return null;
+    const user = await context.internalAdapter.findUserById(verification.value).catch(() => null);
+    return user ? { id: user.id, email: user.email } : null;
   }
 
   /**
