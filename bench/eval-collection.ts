@@ -33,6 +33,15 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
+/** `name;dur=ms, …` → { name: ms } (the search route's Server-Timing header). */
+const parseServerTiming = (header: string | null): Record<string, number> =>
+  Object.fromEntries(
+    (header ?? '')
+      .split(',')
+      .map((part) => /^\s*([\w-]+);dur=([\d.]+)/.exec(part))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1]!, Number(m[2])]),
+  );
 const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 const f3 = (x: number) => x.toFixed(3);
 
@@ -132,7 +141,7 @@ export async function evalCollection(options: Options): Promise<void> {
       const body = (await res.json()) as { items?: Array<{ documentId: string }>; nextCursor?: string | null; tookMs?: number; error?: { message: string } };
       const ms = performance.now() - t0;
       if (res.status !== 200) throw new Error(`query ${q.id} (${mode}): ${res.status} ${JSON.stringify(body.error)}`);
-      return { ms, serverMs: body.tookMs ?? Number.NaN, items: body.items ?? [], next: body.nextCursor ?? null };
+      return { ms, serverMs: body.tookMs ?? Number.NaN, stages: parseServerTiming(res.headers.get('server-timing')), items: body.items ?? [], next: body.nextCursor ?? null };
     };
 
     const loadAtQueries = loadavg().map((x) => x.toFixed(1)).join(' / ');
@@ -145,6 +154,7 @@ export async function evalCollection(options: Options): Promise<void> {
     for (const mode of modes) {
       const latencies: number[] = [];
       const serverLatencies: number[] = [];
+      const stageTimes = new Map<string, number[]>();
       const scores: Array<ReturnType<typeof scoreRanking>> = [];
       let empty = 0;
       for (const q of queries) {
@@ -152,6 +162,7 @@ export async function evalCollection(options: Options): Promise<void> {
         const first = await search(q, mode, 10);
         latencies.push(first.ms);
         serverLatencies.push(first.serverMs);
+        for (const [stage, ms] of Object.entries(first.stages)) stageTimes.set(stage, [...(stageTimes.get(stage) ?? []), ms]);
         // Quality: rank deep enough for recall@100 over distinct documents.
         const ranked: string[] = [];
         const seen = new Set<string>();
@@ -181,7 +192,8 @@ export async function evalCollection(options: Options): Promise<void> {
         empty,
       };
       results[mode] = r;
-      serverTimes.push(`${mode} ${pct(serverLatencies, 50).toFixed(1)} / ${pct(serverLatencies, 95).toFixed(1)}`);
+      const stageSummary = [...stageTimes].map(([stage, xs]) => `${stage} ${pct(xs, 50).toFixed(1)}/${pct(xs, 95).toFixed(1)}`).join(', ');
+      serverTimes.push(`${mode} ${pct(serverLatencies, 50).toFixed(1)} / ${pct(serverLatencies, 95).toFixed(1)} (${stageSummary})`);
       rows.push(`| ${mode} | ${f3(r.ndcg)} | ${f3(r.mrr)} | ${f3(r.recall)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${empty} |`);
     }
     // Baseline in the same run: plain BM25 over the same documents and queries, in process.

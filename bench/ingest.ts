@@ -87,6 +87,9 @@ async function run() {
   const rss = process.memoryUsage().rss;
 
   await runtime.close();
+  // The embedding thread belongs to the process, not the runtime (runtimes share it); it would keep a
+  // --keyword-only run alive while it embeds what is still queued.
+  await runtime.embedder.close?.();
   rmSync(dataDir, { recursive: true, force: true });
 
   const mb = textBytes / 1048576;

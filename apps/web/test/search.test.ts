@@ -131,6 +131,22 @@ describe('search and answers over HTTP', () => {
     expect(foreign.items).toEqual([]);
   });
 
+  it.each(modes)('%s search says where the time went in Server-Timing, not in the JSON body', async (mode) => {
+    const res = await alice.request('GET', `/api/workspaces/${wsA}/search?q=lighthouse%20keeper&mode=${mode}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).not.toHaveProperty('stages');
+    const timing = new Map(
+      (res.headers.get('server-timing') ?? '').split(', ').map((entry) => {
+        const [name, dur] = entry.split(';dur=');
+        return [name, Number(dur)] as const;
+      }),
+    );
+    const expected = { keyword: ['parse', 'keyword', 'present'], semantic: ['parse', 'embed', 'semantic', 'present'], hybrid: ['parse', 'embed', 'keyword', 'semantic', 'fuse', 'present'] }[mode];
+    expect([...timing.keys()].sort()).toEqual([...expected].sort());
+    for (const ms of timing.values()) expect(ms).toBeGreaterThanOrEqual(0);
+  });
+
   it('snippets are escaped text with only <mark> as markup', async () => {
     for (const mode of modes) {
       const page = await search(alice, wsA, 'sourdough starter alert', mode);

@@ -26,6 +26,8 @@ import {
   type SearchMode,
   type SearchPage,
   type SearchRequest,
+  type SearchStage,
+  type SearchStages,
 } from './types.js';
 
 export interface ActiveSpace extends VectorSpaceRef, EmbeddingSpaceIdentity {}
@@ -89,6 +91,17 @@ export interface SearchService {
   readonly resident: ResidentIndexes | undefined;
 }
 
+/** Runs `work`, adding its duration to `stages[stage]` (when stages are being recorded). */
+async function timed<T>(stages: SearchStages | undefined, stage: SearchStage, work: () => Promise<T> | T): Promise<T> {
+  if (stages === undefined) return work();
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    stages[stage] = (stages[stage] ?? 0) + Math.round((performance.now() - started) * 10) / 10;
+  }
+}
+
 /** Hybrid fuses this many candidates of each list at least, so fusion has something to work with. */
 const MIN_FUSION_DEPTH = 50;
 
@@ -115,32 +128,36 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     depth: number,
     space: ActiveSpace | undefined,
     parsed: Promise<KeywordQuery>,
+    stages?: SearchStages,
   ): Promise<Candidate[]> {
     if (space === undefined) throw new SemanticUnavailableError('No embedding space is active yet: add a document first.');
     const embedder = deps.queryEmbedder(space);
     if (embedder === undefined) {
       throw new SemanticUnavailableError(`The active embedding model (${space.provider}/${space.model}) is not configured in this process.`);
     }
-    const vector = await queryVectors.embed(`${space.id}/${space.provider}/${space.model}/${space.dimensions}`, embedder, query);
+    const vector = await timed(stages, 'embed', () => queryVectors.embed(`${space.id}/${space.provider}/${space.model}/${space.dimensions}`, embedder, query));
     if (vector === undefined) throw new SemanticUnavailableError('The embedder returned no vector for the query.');
     const { vectorGeneration, documentGeneration } = await parsed;
-    const copy = resident?.vectors(workspaceId, space, vectorGeneration);
-    const documents = resident?.documents(workspaceId, documentGeneration);
-    const candidates =
-      copy && documents
+    const candidates = await timed(stages, 'semantic', async () => {
+      const copy = resident?.vectors(workspaceId, space, vectorGeneration);
+      const documents = resident?.documents(workspaceId, documentGeneration);
+      return copy && documents
         ? residentSemanticCandidates(copy, documents, vector, filters, depth)
         : (await semanticCandidates(db, space, vector, workspaceId, filters, depth, semanticOptions)).candidates;
+    });
     const floor = deps.minSimilarity ?? minSimilarityForSpace(space);
     return candidates.filter((c) => c.score >= floor);
   }
 
-  async function keywordList(workspaceId: string, query: KeywordQuery, filters: SearchFilters, depth: number): Promise<Candidate[]> {
-    const copy = resident?.keyword(workspaceId, query.generation);
-    const documents = resident?.documents(workspaceId, query.documentGeneration);
-    return (
-      (copy && documents && residentKeywordCandidates(copy, documents, query, filters, depth, keywordOptions)) ??
-      (await keywordCandidates(db, workspaceId, query, filters, depth, keywordOptions))
-    );
+  async function keywordList(workspaceId: string, query: KeywordQuery, filters: SearchFilters, depth: number, stages?: SearchStages): Promise<Candidate[]> {
+    return timed(stages, 'keyword', async () => {
+      const copy = resident?.keyword(workspaceId, query.generation);
+      const documents = resident?.documents(workspaceId, query.documentGeneration);
+      return (
+        (copy && documents && residentKeywordCandidates(copy, documents, query, filters, depth, keywordOptions)) ??
+        (await keywordCandidates(db, workspaceId, query, filters, depth, keywordOptions))
+      );
+    });
   }
 
   async function rankWith(
@@ -149,27 +166,28 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     mode: SearchMode,
     filters: SearchFilters,
     depth: number,
+    stages?: SearchStages,
   ): Promise<{ ranked: Candidate[]; keywordQuery: KeywordQuery; degraded: boolean }> {
     const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth;
     // The query is embedded off this thread while the keyword side runs: start it first.
     const space = mode === 'keyword' ? undefined : activeSpace();
-    const parsed = parseKeywordQuery(db, language, workspaceId, query);
+    const parsed = timed(stages, 'parse', () => parseKeywordQuery(db, language, workspaceId, query));
     const semantic = space
-      ?.then((s) => semanticList(workspaceId, query, filters, listDepth, s, parsed))
+      ?.then((s) => semanticList(workspaceId, query, filters, listDepth, s, parsed, stages))
       .then(
         (candidates) => ({ candidates }),
         (error: unknown) => ({ error }),
       );
     const keywordQuery = await parsed;
     if (mode === 'keyword') {
-      return { ranked: await keywordList(workspaceId, keywordQuery, filters, depth), keywordQuery, degraded: false };
+      return { ranked: await keywordList(workspaceId, keywordQuery, filters, depth, stages), keywordQuery, degraded: false };
     }
     if (mode === 'semantic') {
       const outcome = await semantic!;
       if ('error' in outcome) throw outcome.error;
       return { ranked: outcome.candidates, keywordQuery, degraded: false };
     }
-    const keyword = await keywordList(workspaceId, keywordQuery, filters, listDepth);
+    const keyword = await keywordList(workspaceId, keywordQuery, filters, listDepth, stages);
     const outcome = await semantic!;
     let dense: Candidate[] = [];
     let degraded = false;
@@ -180,7 +198,8 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       dense = outcome.candidates;
     }
     const fusion = deps.fusion ?? fusionForSpace(await space!);
-    return { ranked: reciprocalRankFusion(keyword, dense, fusion).slice(0, depth), keywordQuery, degraded };
+    const ranked = await timed(stages, 'fuse', () => reciprocalRankFusion(keyword, dense, fusion).slice(0, depth));
+    return { ranked, keywordQuery, degraded };
   }
 
   async function present(workspaceId: string, ranked: Candidate[], highlight: string): Promise<SearchHit[]> {
@@ -231,16 +250,18 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       const fingerprint = queryFingerprint([workspaceId, query, mode, filters.documentIds, filters.types, filters.createdFrom, filters.createdBefore]);
       const offset = decodeSearchCursor(request.cursor, fingerprint, SEARCH_LIMITS.maxDepth);
       const depth = Math.min(SEARCH_LIMITS.maxDepth, offset + limit + 1);
-      const { ranked, keywordQuery, degraded } = await rankWith(workspaceId, query, mode, filters, depth);
+      const stages: SearchStages = {};
+      const { ranked, keywordQuery, degraded } = await rankWith(workspaceId, query, mode, filters, depth, stages);
       const page = ranked.slice(offset, offset + limit);
       const more = ranked.length > offset + limit && offset + limit < SEARCH_LIMITS.maxDepth;
-      const items = await present(workspaceId, page, keywordQuery.any);
+      const items = await timed(stages, 'present', () => present(workspaceId, page, keywordQuery.any));
       return {
         items,
         mode,
         tookMs: Math.round((performance.now() - started) * 10) / 10,
         nextCursor: more ? encodeSearchCursor(offset + limit, fingerprint) : null,
         ...(degraded ? { degraded } : {}),
+        stages,
       };
     },
 

@@ -49,7 +49,15 @@ export interface SearchPage {
   nextCursor: string | null;
   /** True when semantic retrieval was unavailable and hybrid fell back to keywords only. */
   degraded?: boolean;
+  /**
+   * Where the time went, for the `Server-Timing` header (not part of the JSON body): milliseconds per
+   * stage. Stages overlap — the query is embedded while the keyword side runs.
+   */
+  stages?: SearchStages;
 }
+
+export type SearchStage = 'parse' | 'embed' | 'keyword' | 'semantic' | 'fuse' | 'present';
+export type SearchStages = Partial<Record<SearchStage, number>>;
 
 /** A ranked candidate before presentation. */
 export interface Candidate {

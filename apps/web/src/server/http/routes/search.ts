@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { AnswerError, ANSWER_LIMITS, SEARCH_LIMITS, SearchInputError, searchModes, SemanticUnavailableError } from '@quarry/search';
+import { AnswerError, ANSWER_LIMITS, SEARCH_LIMITS, SearchInputError, searchModes, SemanticUnavailableError, type SearchStages } from '@quarry/search';
 import type { AppEnv } from '../context.js';
 import { reserveQuestion } from '../ask-limits.js';
 import { AppError, badRequest, notFound, serviceUnavailable } from '../errors.js';
@@ -96,6 +96,12 @@ const Passage = z
   .object({ id: z.string(), documentId: z.string(), documentTitle: z.string(), ordinal: z.number(), page: z.number().nullable(), headingPath: z.array(z.string()), text: z.string() })
   .openapi('Passage');
 
+/** `Server-Timing` header value: `name;dur=ms` per stage (RFC: W3C Server Timing). */
+export const serverTiming = (stages: SearchStages) =>
+  Object.entries(stages)
+    .map(([name, ms]) => `${name};dur=${ms}`)
+    .join(', ');
+
 /** Domain errors → the API's error shape. */
 export function mapSearchError(error: unknown): never {
   if (error instanceof SearchInputError) throw badRequest(error.message, error.field === 'cursor' ? 'invalid_cursor' : 'invalid_request', { field: error.field });
@@ -116,7 +122,7 @@ export function registerSearchRoutes(app: OpenAPIHono<AppEnv>, services: Service
       tags: ['search'],
       summary: 'Search the passages of a workspace (keyword, semantic or hybrid)',
       request: { params: WsParams, query: SearchQuery },
-      responses: { 200: { description: 'One page of ranked passages', content: json(SearchResult) } },
+      responses: { 200: { description: 'One page of ranked passages; the Server-Timing header gives each stage in ms (parse, embed, keyword, semantic, fuse, present)', content: json(SearchResult) } },
     }),
     async (c) => {
       const access = await authorizeWorkspace(db, c.get('user')!.id, c.req.valid('param').ws, 'viewer');
@@ -135,8 +141,11 @@ export function registerSearchRoutes(app: OpenAPIHono<AppEnv>, services: Service
           ...(q.to !== undefined ? { createdBefore: q.to } : {}),
         })
         .catch(mapSearchError);
+      const { stages, ...body } = page;
       c.header('Cache-Control', 'no-store');
-      return c.json(page, 200);
+      // Where the time went, for a browser's network panel and for bench/eval-collection.ts.
+      if (stages) c.header('Server-Timing', serverTiming(stages));
+      return c.json(body, 200);
     },
   );
 
