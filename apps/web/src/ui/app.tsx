@@ -48,7 +48,7 @@ export function App() {
     );
 
   if (!me.data) {
-    const publicPaths = ['/sign-in', '/sign-up', '/signup', '/setup'];
+    const publicPaths = ['/sign-in', '/sign-up', '/signup', '/setup', '/reset-password'];
     if (!publicPaths.includes(location) && !location.startsWith('/invite/')) {
       // The query string goes along: a deep link to a search keeps its ?q= across sign-in.
       const target = search ? `${location}?${search}` : location;
@@ -75,6 +75,9 @@ export function App() {
         </Route>
         <Route path="/signup">
           <SignedInInvitation me={me.data} />
+        </Route>
+        <Route path="/reset-password">
+          <SignedInInvitation me={me.data} purpose="password" />
         </Route>
         <Route path="/invite/:token">
           <SignedInInvitation me={me.data} />

@@ -12,6 +12,11 @@ import {
   type AuditEvent,
   type AuthStatus,
   type CreatedInvitation,
+  type CreatedUser,
+  type DeletedUser,
+  type ResetLink,
+  type SoleOwnedWorkspace,
+  type SystemOverview,
   type Invitation,
   type InvitationLookup,
   type Me,
@@ -191,6 +196,8 @@ export const api = {
   startSso: (provider: string, callbackURL: string) =>
     call<{ url: string }>(e.startSso, {}, { body: { provider, callbackURL, errorCallbackURL: '/sign-in' } }),
   signOut: () => call<unknown>(e.signOut, {}, { body: {} }),
+  /** Spends a set-up or reset link (made by an administrator) to choose a password. */
+  resetPassword: (body: { token: string; newPassword: string }) => call<unknown>(e.resetPassword, {}, { body }),
   changePassword: (body: { currentPassword: string; newPassword: string; revokeOtherSessions: boolean }) =>
     call<unknown>(e.changePassword, {}, { body }),
   getSession: () => call<{ session: { id: string; token: string } } | null>(e.getSession),
@@ -255,6 +262,13 @@ export const api = {
   adminUsers: (cursor?: string) => call<Page<AdminUser>>(e.adminUsers, {}, { query: { cursor, limit: 50 } }),
   adminUpdateUser: (id: string, body: { role?: string; banned?: boolean }) =>
     call<AdminUser>(e.adminUpdateUser, { id }, { body }),
+  adminCreateUser: (body: { email: string; name?: string; role: 'admin' | 'member' }, idempotencyKey?: string) =>
+    call<CreatedUser>(e.adminCreateUser, {}, { body, idempotencyKey }),
+  adminResetLink: (id: string) => call<ResetLink>(e.adminResetLink, { id }, { body: {} }),
+  adminOwnedWorkspaces: (id: string) => call<{ items: SoleOwnedWorkspace[] }>(e.adminOwnedWorkspaces, { id }),
+  adminDeleteUser: (id: string, owned?: { ownedWorkspaces: 'delete' } | { ownedWorkspaces: 'transfer'; transferTo: string }) =>
+    call<DeletedUser>(e.adminDeleteUser, { id }, { query: owned ?? {} }),
+  adminSystem: () => call<SystemOverview>(e.adminSystem),
   adminInvitations: () => call<Page<Invitation>>(e.adminInvitations, {}, { query: { limit: 50 } }),
   adminCreateInvitation: (body: NewInvitation, idempotencyKey?: string) =>
     call<CreatedInvitation>(e.adminCreateInvitation, {}, { body, idempotencyKey }),

@@ -98,6 +98,51 @@ export const AdminUserShape = obj({
   banned: nullable(bool),
   createdAt: str,
 });
+export const ResetLinkShape = obj({ url: str, expiresAt: str });
+export const CreatedUserShape = obj({ user: AdminUserShape, setup: ResetLinkShape });
+export const SoleOwnedWorkspaceShape = obj({ id: str, name: str, otherMembers: num, documents: num });
+export const DeletedUserShape = obj({
+  id: str,
+  deletedWorkspaces: arrayOf(str),
+  transferredWorkspaces: arrayOf(str),
+  transferTo: nullable(obj({ id: str, email: str })),
+});
+const SpaceStateShape = obj({ id: num, provider: str, model: str, dimensions: num, status: str, vectors: num, passages: num });
+/** Admin → System: what the operator asks "is it working?" about (no secrets). */
+export const SystemOverviewShape = obj({
+  version: str,
+  uptimeSeconds: num,
+  node: str,
+  production: bool,
+  publicUrl: str,
+  database: obj({ driver: str, sizeBytes: num, serverVersion: str, host: optional(nullable(str)) }),
+  storage: obj({
+    driver: str,
+    ok: bool,
+    error: optional(str),
+    bucket: optional(str),
+    endpointHost: optional(nullable(str)),
+    disk: optional(obj({ freeBytes: num, reserveBytes: num, low: bool })),
+  }),
+  embedding: obj({
+    model: nullable(
+      obj({ provider: str, model: str, dimensions: num, runtime: str, state: optional(str), fallbackReason: optional(str), error: optional(str) }),
+    ),
+    endpointHost: nullable(str),
+    activeSpace: nullable(SpaceStateShape),
+    buildingSpace: nullable(SpaceStateShape),
+  }),
+  answers: obj({ mode: oneOf('generated', 'extractive'), model: nullable(str), endpointHost: nullable(str) }),
+  queue: obj({ pending: num, running: num, failed: num, oldestDueSeconds: nullable(num), concurrency: num }),
+  content: obj({ users: num, admins: num, workspaces: num, documents: num, failedDocuments: num }),
+  uploads: obj({ maxMb: num }),
+  auth: obj({
+    signupMode: str,
+    passwordSignIn: bool,
+    adminEmailSet: bool,
+    oidc: obj({ enabled: bool, displayName: nullable(str), issuerHost: nullable(str) }),
+  }),
+});
 export const InvitationShape = obj({
   id: str,
   /** null: anyone with the link (chosen explicitly by the admin). */
@@ -254,6 +299,16 @@ export const endpoints = {
 
   adminUsers: ep({ method: 'GET', path: '/api/admin/users', response: page(AdminUserShape), openapi: true }),
   adminUpdateUser: ep({ method: 'PATCH', path: '/api/admin/users/{id}', response: AdminUserShape, openapi: true }),
+  adminCreateUser: ep({ method: 'POST', path: '/api/admin/users', response: CreatedUserShape, openapi: true }),
+  adminResetLink: ep({ method: 'POST', path: '/api/admin/users/{id}/reset-link', response: ResetLinkShape, openapi: true }),
+  adminOwnedWorkspaces: ep({
+    method: 'GET',
+    path: '/api/admin/users/{id}/owned-workspaces',
+    response: obj({ items: arrayOf(SoleOwnedWorkspaceShape) }),
+    openapi: true,
+  }),
+  adminDeleteUser: ep({ method: 'DELETE', path: '/api/admin/users/{id}', response: DeletedUserShape, openapi: true }),
+  adminSystem: ep({ method: 'GET', path: '/api/admin/system', response: SystemOverviewShape, openapi: true }),
   adminInvitations: ep({
     method: 'GET',
     path: '/api/admin/invitations',
@@ -286,6 +341,7 @@ export const endpoints = {
   signIn: ep({ method: 'POST', path: '/api/auth/sign-in/email', openapi: false }),
   startSso: ep({ method: 'POST', path: '/api/auth/sign-in/social', response: obj({ url: str }), openapi: false }),
   signOut: ep({ method: 'POST', path: '/api/auth/sign-out', openapi: false }),
+  resetPassword: ep({ method: 'POST', path: '/api/auth/reset-password', openapi: false }),
   changePassword: ep({ method: 'POST', path: '/api/auth/change-password', openapi: false }),
   getSession: ep({ method: 'GET', path: '/api/auth/get-session', openapi: false }),
   listSessions: ep({ method: 'GET', path: '/api/auth/list-sessions', openapi: false }),
@@ -314,6 +370,11 @@ export type Citation = Infer<typeof CitationShape>;
 export type Answer = Infer<typeof AnswerShape>;
 export type AdminUser = Infer<typeof AdminUserShape>;
 export type Invitation = Infer<typeof InvitationShape>;
+export type ResetLink = Infer<typeof ResetLinkShape>;
+export type CreatedUser = Infer<typeof CreatedUserShape>;
+export type SoleOwnedWorkspace = Infer<typeof SoleOwnedWorkspaceShape>;
+export type DeletedUser = Infer<typeof DeletedUserShape>;
+export type SystemOverview = Infer<typeof SystemOverviewShape>;
 export type CreatedInvitation = Infer<typeof CreatedInvitationShape>;
 export type InvitationLookup = Infer<typeof InvitationLookupShape>;
 export type ApiKey = Infer<typeof ApiKeyShape>;

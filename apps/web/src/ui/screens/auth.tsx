@@ -7,6 +7,7 @@ import type { InvitationLookup, Me } from '../api/contract.js';
 import { useSubmit } from '../api/submit.js';
 import { ErrorText, Field, Navigate, PageTitle, Spinner, useTitle } from '../components/common.js';
 import { authStatusQuery, meQuery } from '../api/queries.js';
+import { ResetPasswordForm } from './reset-password.js';
 
 /**
  * After signing in or up: learn who is signed in before the screen changes,
@@ -46,6 +47,7 @@ export function AuthScreen() {
     ) : (
       <SignUpForm kind="setup" adminEmail={status.data?.firstRun === 'admin-email'} />
     );
+  else if (location === '/reset-password') body = <ResetPasswordForm token={new URLSearchParams(search).get('token') ?? ''} />;
   else if (invite) body = <InvitationSignUp token={invite} />;
   else if (location === '/sign-up' || location === '/signup')
     body = signupMode === 'open' ? <SignUpForm kind="open" /> : <ClosedSignUp mode={signupMode} />;
@@ -365,8 +367,8 @@ function SignUpForm({
   );
 }
 
-/** An invitation link opened while signed in: say so instead of silently dropping it. */
-export function SignedInInvitation({ me }: { me: Me }) {
+/** An invitation or password link opened while signed in: say so instead of silently dropping it. */
+export function SignedInInvitation({ me, purpose = 'invitation' }: { me: Me; purpose?: 'invitation' | 'password' }) {
   const queryClient = useQueryClient();
   const signOut = useMutation({
     mutationFn: api.signOut,
@@ -374,16 +376,18 @@ export function SignedInInvitation({ me }: { me: Me }) {
   });
   return (
     <section className="narrow">
-      <PageTitle>Invitation</PageTitle>
+      <PageTitle>{purpose === 'password' ? 'Choose a password' : 'Invitation'}</PageTitle>
       <p>
-        You are signed in as <strong>{me.user.email}</strong>. An invitation creates a new account: sign out first to
-        use it.
+        You are signed in as <strong>{me.user.email}</strong>.{' '}
+        {purpose === 'password'
+          ? 'This link sets the password of an account (perhaps another one): sign out first to use it.'
+          : 'An invitation creates a new account: sign out first to use it.'}
       </p>
       <ErrorText error={signOut.error} />
       <div className="row-end">
         <Link href="/">Stay signed in</Link>
         <button type="button" className="primary" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
-          Sign out and use the invitation
+          {purpose === 'password' ? 'Sign out and choose the password' : 'Sign out and use the invitation'}
         </button>
       </div>
     </section>
