@@ -279,4 +279,33 @@ describe('every document a team has (issue 15)', { timeout: 180_000 }, () => {
     expect(poller.latencies.length).toBeGreaterThan(10);
     expect(Math.max(...poller.latencies)).toBeLessThan(2_000);
   }, 300_000);
+
+  it('the type filter names every format: each finds its own documents and nothing of another kind', async () => {
+    const cases: Array<[type: string, phrase: string, filename: string]> = [
+      ['pdf', 'abandoned copper mine', 'scan.pdf'],
+      ['image', 'kettle rota', 'whiteboard.png'],
+      ['pptx', 'Rotterdam corridor', 'review.pptx'],
+      ['xlsx', 'analytical engines', 'figures.xlsx'],
+      ['csv', 'kittiwake', 'birds.csv'],
+      ['odt', 'orchard irrigation', 'minutes.odt'],
+      ['epub', 'island of puffins', 'sea.epub'],
+      ['email', 'tender closes', 'bridge.eml'],
+    ];
+    const listed = (await owner.json('GET', `/api/workspaces/${ws}/documents?limit=100`, undefined, 200)).items as Array<{ id: string; filename: string }>;
+    const idOf = (filename: string) => listed.find((d) => d.filename === filename)!.id;
+    const filtered = async (q: string, type: string) =>
+      (await owner.json('GET', `/api/workspaces/${ws}/search?q=${encodeURIComponent(q)}&mode=keyword&type=${type}`, undefined, 200)).items as any[];
+    for (const [type, phrase, filename] of cases) {
+      const id = idOf(filename);
+      expect((await filtered(phrase, type))[0], `${type}: ${phrase}`).toMatchObject({ documentId: id });
+      // The same phrase filtered to another kind does not find that document.
+      expect((await filtered(phrase, 'text')).map((h) => h.documentId), `text: ${phrase}`).not.toContain(id);
+    }
+    // Several at once, and MIME types work as well as names.
+    const both = await filtered('kettle rota', 'image/png,pptx');
+    expect(both[0]).toMatchObject({ documentId: idOf('whiteboard.png') });
+    const unknown = await owner.request('GET', `/api/workspaces/${ws}/search?q=kettle&mode=keyword&type=spreadsheet`);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).error).toMatchObject({ field: 'type', message: expect.stringContaining('pdf, docx, pptx, xlsx, csv') });
+  });
 });

@@ -11,15 +11,19 @@ export function uuidArray(ids: string[], field = 'documentIds'): string {
   return `{${ids.join(',')}}`;
 }
 
+const knownMimes = new Set(Object.values(documentTypes).flat());
+
+/** The MIME types a `type` filter names (`image` is four); an unknown name is the caller's mistake, said in words. */
 export function mimeTypesOf(types: string[]): string[] {
-  return types.map((t) => {
+  const mimes = types.flatMap((t) => {
     const key = t.trim().toLowerCase();
-    const mime = documentTypes[key] ?? (Object.values(documentTypes).includes(key) ? key : undefined);
-    if (mime === undefined) {
+    const named = documentTypes[key] ?? (knownMimes.has(key) ? [key] : undefined);
+    if (named === undefined) {
       throw new SearchInputError('type', `type: use one of ${Object.keys(documentTypes).join(', ')}`);
     }
-    return mime;
+    return named;
   });
+  return [...new Set(mimes)];
 }
 
 /**

@@ -3,19 +3,32 @@
 export const searchModes = ['hybrid', 'keyword', 'semantic'] as const;
 export type SearchMode = (typeof searchModes)[number];
 
-/** Friendly document types accepted by the `type` filter (a full MIME type works too). */
-export const documentTypes: Record<string, string> = {
-  pdf: 'application/pdf',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  html: 'text/html',
-  markdown: 'text/markdown',
-  text: 'text/plain',
+/**
+ * Friendly document types accepted by the `type` filter, each naming the MIME
+ * types Quarry stores for it (a full MIME type works too). Every format the
+ * ingest pipeline accepts has one, so any document can be filtered to.
+ */
+export const documentTypes: Readonly<Record<string, readonly string[]>> = {
+  pdf: ['application/pdf'],
+  docx: ['application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
+  pptx: ['application/vnd.openxmlformats-officedocument.presentationml.presentation'],
+  xlsx: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+  csv: ['text/csv'],
+  odt: ['application/vnd.oasis.opendocument.text'],
+  ods: ['application/vnd.oasis.opendocument.spreadsheet'],
+  odp: ['application/vnd.oasis.opendocument.presentation'],
+  epub: ['application/epub+zip'],
+  email: ['message/rfc822'],
+  image: ['image/png', 'image/jpeg', 'image/tiff', 'image/webp'],
+  html: ['text/html'],
+  markdown: ['text/markdown'],
+  text: ['text/plain'],
 };
 
 export interface SearchFilters {
   /** Only passages of these documents. */
   documentIds?: string[];
-  /** Friendly names (`pdf`, `docx`, `html`, `markdown`, `text`) or MIME types. */
+  /** Friendly names (`documentTypes`: `pdf`, `docx`, `image` …) or MIME types. */
   types?: string[];
   /** Documents added at or after this instant. */
   createdFrom?: Date;

@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { AnswerError, ANSWER_LIMITS, SEARCH_LIMITS, SearchInputError, searchModes, SemanticUnavailableError, type SearchStages } from '@quarry/search';
+import { AnswerError, ANSWER_LIMITS, documentTypes, SEARCH_LIMITS, SearchInputError, searchModes, SemanticUnavailableError, type SearchStages } from '@quarry/search';
 import type { AppEnv } from '../context.js';
 import { reserveQuestion } from '../ask-limits.js';
 import { AppError, badRequest, notFound, serviceUnavailable } from '../errors.js';
@@ -33,7 +33,7 @@ const SearchQuery = z.object({
   limit: z.coerce.number().int().min(1).max(SEARCH_LIMITS.maxLimit).default(SEARCH_LIMITS.defaultLimit),
   cursor: z.string().max(512).optional(),
   documentId: list(20).openapi({ description: 'One document id, or several separated by commas' }),
-  type: list(5).openapi({ description: 'pdf, docx, html, markdown or text (comma-separated)' }),
+  type: list(14).openapi({ description: `${Object.keys(documentTypes).join(', ')} (comma-separated), or MIME types` }),
   from: date.openapi({ description: 'Documents added at or after this date' }),
   to: date.openapi({ description: 'Documents added before this date' }),
 });
