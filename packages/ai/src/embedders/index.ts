@@ -17,7 +17,7 @@ export * from './openai.js';
 export { approximateTokenCount } from './tokens.js';
 export { createMiniLmEmbedder, miniLmUnavailableReason, type MiniLmEmbedderOptions } from './minilm/embedder.js';
 export { createMiniLmTokenCounter, type TokenCounter } from './minilm/tokenizer.js';
-export { MINILM_DIMENSIONS, MINILM_MAX_TOKENS, MINILM_MODEL } from './minilm/model-files.js';
+export { MINILM_DIMENSIONS, MINILM_MAX_TOKENS, MINILM_MODEL, MINILM_QUERY_MAX_TOKENS } from './minilm/model-files.js';
 
 /** The subset of `config.ai` the embedders read. */
 export interface EmbedderConfig {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Embedder, EmbedderStatus, EmbeddingSpaceIdentity } from '../../types.js';
-import { locateMiniLmFiles, MINILM_DIMENSIONS, MINILM_MAX_TOKENS, MINILM_MODEL } from './model-files.js';
+import { locateMiniLmFiles, MINILM_DIMENSIONS, MINILM_MAX_TOKENS, MINILM_MODEL, MINILM_QUERY_MAX_TOKENS } from './model-files.js';
 import type { FromWorker, ReadyInfo, ToWorker } from './protocol.js';
 import { createMiniLmTokenCounter } from './tokenizer.js';
 
@@ -139,7 +139,7 @@ class MiniLmHost {
     const task = this.queue.shift()!;
     this.running = task;
     this.worker.ref();
-    const message: ToWorker = { type: 'embed', id: task.id, texts: task.texts };
+    const message: ToWorker = { type: 'embed', id: task.id, texts: task.texts, maxTokens: task.query ? MINILM_QUERY_MAX_TOKENS : MINILM_MAX_TOKENS };
     this.worker.postMessage(message);
   }
 

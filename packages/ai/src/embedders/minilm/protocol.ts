@@ -13,6 +13,8 @@ export interface EmbedRequest {
   type: 'embed';
   id: number;
   texts: string[];
+  /** Word pieces read per text (with [CLS] and [SEP]); longer texts are truncated. */
+  maxTokens: number;
 }
 
 export type ToWorker = InitMessage | EmbedRequest;

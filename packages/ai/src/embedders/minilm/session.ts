@@ -11,8 +11,11 @@ import { loadMiniLmTokenizer } from './tokenizer.js';
 
 export interface MiniLmSession {
   info: ReadyInfo;
-  /** Embeddings of `texts`, row after row ([texts.length × 384], L2-normalised), in input order. */
-  embed(texts: string[]): Promise<Float32Array>;
+  /**
+   * Embeddings of `texts`, row after row ([texts.length × 384], L2-normalised), in input order;
+   * each text read up to `maxTokens` word pieces (default: the model's 256).
+   */
+  embed(texts: string[], maxTokens?: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
@@ -49,8 +52,8 @@ export async function openMiniLmSession(options: { cacheDir: string; threads: nu
 
   return {
     info,
-    async embed(texts) {
-      const encoded = texts.map((t) => tokenizer.encode(t));
+    async embed(texts, maxTokens) {
+      const encoded = texts.map((t) => tokenizer.encode(t, maxTokens));
       // Group by length so a run pads as little as possible; results go back in input order.
       const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length);
       const vectors = new Float32Array(texts.length * MINILM_DIMENSIONS);

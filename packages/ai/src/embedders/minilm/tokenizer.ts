@@ -12,8 +12,8 @@ const CLS = 101;
 const SEP = 102;
 
 export interface MiniLmTokenizer {
-  /** Word-piece ids with [CLS] … [SEP], truncated to `maxTokens` like sentence-transformers does. */
-  encode(text: string): number[];
+  /** Word-piece ids with [CLS] … [SEP], truncated to `limit` (default `maxTokens`) like sentence-transformers does. */
+  encode(text: string, limit?: number): number[];
   /** Word pieces of `text` including [CLS] and [SEP], not truncated. */
   count(text: string): number;
   readonly maxTokens: number;
@@ -34,10 +34,11 @@ export function loadMiniLmTokenizer(): MiniLmTokenizer {
   shared = {
     maxTokens,
     count: (text) => tokenizer.encode(text).ids.length,
-    encode: (text) => {
+    encode: (text, limit = maxTokens) => {
       const ids = tokenizer.encode(text).ids;
-      if (ids.length <= maxTokens) return ids;
-      const kept = ids.slice(0, maxTokens - 1);
+      const keep = Math.max(2, Math.min(limit, maxTokens));
+      if (ids.length <= keep) return ids;
+      const kept = ids.slice(0, keep - 1);
       kept[0] = CLS;
       kept.push(SEP);
       return kept;

@@ -26,7 +26,7 @@ port.on('message', (message: ToWorker) => {
     return;
   }
   if (!session) return send({ type: 'error', id: message.id, message: 'the model is not loaded yet' });
-  session.embed(message.texts).then(
+  session.embed(message.texts, message.maxTokens).then(
     (vectors) => send({ type: 'result', id: message.id, vectors }, [vectors.buffer as ArrayBuffer]),
     (error: unknown) => send({ type: 'error', id: message.id, message: messageOf(error) }),
   );
