@@ -142,9 +142,25 @@ describe('search and answers over HTTP', () => {
         return [name, Number(dur)] as const;
       }),
     );
-    const expected = { keyword: ['parse', 'keyword', 'present'], semantic: ['parse', 'embed', 'semantic', 'present'], hybrid: ['parse', 'embed', 'keyword', 'semantic', 'fuse', 'present'] }[mode];
+    const expected = { keyword: ['parse', 'keyword', 'present', 'count'], semantic: ['parse', 'embed', 'semantic', 'present', 'count'], hybrid: ['parse', 'embed', 'keyword', 'semantic', 'fuse', 'present', 'count'] }[mode];
     expect([...timing.keys()].sort()).toEqual([...expected].sort());
     for (const ms of timing.values()) expect(ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each(modes)('%s search counts every matching passage and document on its first page, beyond the page', async (mode) => {
+    const all = await search(alice, wsA, 'lighthouse keeper lamp wick sourdough hive', mode, '&limit=100');
+    expect(all.nextCursor).toBeNull();
+    const documents = new Set(all.items.map((i: any) => i.documentId));
+    expect(documents.size).toBeGreaterThan(1);
+    expect(all.total).toEqual({ passages: all.items.length, documents: documents.size, capped: false });
+    // A one-hit page still counts them all; the next page carries no count.
+    const first = await search(alice, wsA, 'lighthouse keeper lamp wick sourdough hive', mode, '&limit=1');
+    expect(first.items).toHaveLength(1);
+    expect(first.total).toEqual(all.total);
+    const second = await search(alice, wsA, 'lighthouse keeper lamp wick sourdough hive', mode, `&limit=1&cursor=${encodeURIComponent(first.nextCursor)}`);
+    expect(second.total).toBeUndefined();
+    // Bob's workspace holds a lighthouse passage too: it is not counted in Alice's.
+    expect(all.items.map((i: any) => i.documentId)).not.toContain(bobDocId);
   });
 
   it('snippets are escaped text with only <mark> as markup', async () => {

@@ -202,6 +202,16 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     return { ranked, keywordQuery, degraded };
   }
 
+  /** Distinct documents the ranked passages belong to (ranked is already scoped to the workspace and filters). */
+  async function documentsAmong(ranked: Candidate[]): Promise<number> {
+    if (ranked.length === 0) return 0;
+    const [row] = await queryRows<{ n: number | string }>(
+      db,
+      sql`SELECT count(DISTINCT document_id) AS n FROM passages WHERE id = ANY(${uuidArray(ranked.map((c) => c.passageId), 'passageIds')}::uuid[])`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async function present(workspaceId: string, ranked: Candidate[], highlight: string): Promise<SearchHit[]> {
     if (ranked.length === 0) return [];
     const rows = await queryRows<{
@@ -249,17 +259,23 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       const { workspaceId, query, mode, limit, filters } = validate(request);
       const fingerprint = queryFingerprint([workspaceId, query, mode, filters.documentIds, filters.types, filters.createdFrom, filters.createdBefore]);
       const offset = decodeSearchCursor(request.cursor, fingerprint, SEARCH_LIMITS.maxDepth);
-      const depth = Math.min(SEARCH_LIMITS.maxDepth, offset + limit + 1);
+      // The first page ranks as deep as paging may go, so it can say how many passages and documents match
+      // (the resident indexes score every match anyway: the deeper cut costs a bigger heap, not more scoring).
+      const depth = offset === 0 ? SEARCH_LIMITS.maxDepth : Math.min(SEARCH_LIMITS.maxDepth, offset + limit + 1);
       const stages: SearchStages = {};
       const { ranked, keywordQuery, degraded } = await rankWith(workspaceId, query, mode, filters, depth, stages);
       const page = ranked.slice(offset, offset + limit);
       const more = ranked.length > offset + limit && offset + limit < SEARCH_LIMITS.maxDepth;
-      const items = await timed(stages, 'present', () => present(workspaceId, page, keywordQuery.any));
+      const [items, documents] = await Promise.all([
+        timed(stages, 'present', () => present(workspaceId, page, keywordQuery.any)),
+        offset === 0 ? timed(stages, 'count', () => documentsAmong(ranked)) : undefined,
+      ]);
       return {
         items,
         mode,
         tookMs: Math.round((performance.now() - started) * 10) / 10,
         nextCursor: more ? encodeSearchCursor(offset + limit, fingerprint) : null,
+        ...(documents !== undefined ? { total: { passages: ranked.length, documents, capped: ranked.length >= SEARCH_LIMITS.maxDepth } } : {}),
         ...(degraded ? { degraded } : {}),
         stages,
       };

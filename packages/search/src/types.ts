@@ -60,6 +60,12 @@ export interface SearchPage {
   mode: SearchMode;
   tookMs: number;
   nextCursor: string | null;
+  /**
+   * How many passages match, and in how many documents — counted over the whole ranking
+   * (first page only; later pages omit it). Ranking stops at `SEARCH_LIMITS.maxDepth`
+   * passages: then `capped` is true and the counts are "at least".
+   */
+  total?: { passages: number; documents: number; capped: boolean };
   /** True when semantic retrieval was unavailable and hybrid fell back to keywords only. */
   degraded?: boolean;
   /**
@@ -69,7 +75,7 @@ export interface SearchPage {
   stages?: SearchStages;
 }
 
-export type SearchStage = 'parse' | 'embed' | 'keyword' | 'semantic' | 'fuse' | 'present';
+export type SearchStage = 'parse' | 'embed' | 'keyword' | 'semantic' | 'fuse' | 'present' | 'count';
 export type SearchStages = Partial<Record<SearchStage, number>>;
 
 /** A ranked candidate before presentation. */

@@ -49,6 +49,8 @@ export const SearchResultShape = obj({
   mode: SearchModeShape,
   tookMs: num,
   nextCursor: nullable(str),
+  /** Every match counted (first page only; `capped`: at least this many). */
+  total: optional(obj({ passages: num, documents: num, capped: bool })),
 });
 
 /** A passage in its document: what "open in context" shows. */

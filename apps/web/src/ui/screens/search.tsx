@@ -7,6 +7,7 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import { Link, useSearchParams } from 'wouter';
 import { api } from '../api/client.js';
 import type { SearchHit, SearchMode } from '../api/contract.js';
+import { matchSummary } from '../components/match-summary.js';
 import { ErrorText, PageTitle, Spinner } from '../components/common.js';
 import { Snippet, snippetParts } from '../components/snippet.js';
 import { useDocuments } from '../api/queries.js';
@@ -244,7 +245,7 @@ export function SearchScreen({ ctx }: { ctx: WorkspaceContext }) {
         <p className="muted small" aria-live="polite">
           {hits.length === 0
             ? 'No passages match.'
-            : `${hits.length}${hasNextPage ? '+' : ''} passage${hits.length === 1 && !hasNextPage ? '' : 's'} in ${documentCount}${hasNextPage ? '+' : ''} document${documentCount === 1 && !hasNextPage ? '' : 's'} · ${first.mode} · ${first.tookMs} ms · ↑ ↓ to move, Enter to open`}
+            : `${matchSummary(first.total, hits.length, documentCount, hasNextPage)} · ${first.mode} · ${first.tookMs} ms · ↑ ↓ to move, Enter to open`}
         </p>
       ) : null}
       <ol className="results" aria-label="Search results">

@@ -50,7 +50,17 @@ const SearchHit = z
   })
   .openapi('SearchHit');
 const SearchResult = z
-  .object({ items: z.array(SearchHit), mode: z.enum(searchModes), tookMs: z.number(), nextCursor: z.string().nullable(), degraded: z.boolean().optional() })
+  .object({
+    items: z.array(SearchHit),
+    mode: z.enum(searchModes),
+    tookMs: z.number(),
+    nextCursor: z.string().nullable(),
+    total: z
+      .object({ passages: z.number(), documents: z.number(), capped: z.boolean() })
+      .optional()
+      .openapi({ description: `Matching passages and their documents, on the first page only; capped: ranking stopped at ${SEARCH_LIMITS.maxDepth} passages, so "at least"` }),
+    degraded: z.boolean().optional(),
+  })
   .openapi('SearchResult');
 export const Citation = z
   .object({ n: z.number(), documentId: z.string(), documentTitle: z.string(), passageId: z.string(), page: z.number().nullable(), quote: z.string() })
