@@ -13,7 +13,7 @@ import { countTokens, type ChunkOptions, type Passage } from '../chunk.js';
 import { sniffBuffer, sniffHead } from '../sniff.js';
 import { MAX_HTML_DEPTH } from './html.js';
 import { IsolatedExtractor } from './isolated.js';
-import { inline, isTableSeparator, withoutClosingHashes } from './markdown.js';
+import { inline, isTableSeparator, withoutClosingHashes } from './markdown-plain.js';
 import { paragraphs } from './text.js';
 import { ExtractionError } from './types.js';
 
