@@ -4,7 +4,7 @@
  * takes over because micromark would not finish in bounded time or stack.
  */
 import { describe, expect, it } from 'vitest';
-import { extractMarkdown, MAX_DELIMITERS_PER_PARAGRAPH, MAX_NESTING, MAX_PARSED_CHARS, parseable } from './markdown.js';
+import { extractMarkdown, MAX_CONTAINER_MARKERS, MAX_DELIMITERS_PER_PARAGRAPH, MAX_NESTING, MAX_PARSED_CHARS, parseable } from './markdown.js';
 
 const md = (s: string) => extractMarkdown(Buffer.from(s, 'utf8'));
 
@@ -91,6 +91,14 @@ describe('past the bounds micromark takes in bounded time, the linear extractor 
     expect(parseable(' '.repeat(2 * MAX_NESTING) + '- x')).toBe(false);
     // Indentation without a marker opens nothing (an indented code line).
     expect(parseable(' '.repeat(2 * MAX_NESTING) + 'x')).toBe(true);
+  });
+
+  it('the container bound counts the markers of the whole document', () => {
+    expect(parseable('- x\n'.repeat(MAX_CONTAINER_MARKERS))).toBe(true);
+    expect(parseable('- x\n'.repeat(MAX_CONTAINER_MARKERS + 1))).toBe(false);
+    expect(parseable('> > a\n\n'.repeat(MAX_CONTAINER_MARKERS / 2 + 1))).toBe(false);
+    // Plain lines, however many, open no container.
+    expect(parseable('x\n'.repeat(MAX_CONTAINER_MARKERS * 2))).toBe(true);
   });
 
   it('the delimiter bound counts per paragraph: a blank line starts again', () => {

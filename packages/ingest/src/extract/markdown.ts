@@ -29,10 +29,26 @@ type Root = ReturnType<typeof fromMarkdown>;
 type Node = Root | Root['children'][number];
 type Of<T extends Node['type']> = Extract<Node, { type: T }>;
 
-/** Larger inputs go to the linear extractor: micromark's constant factor makes a few hundred KB cost seconds. */
-export const MAX_PARSED_CHARS = 256 * 1024;
-/** Containers (`>`, list items) one line may open at most; deeper ones overflow micromark's stack. */
-export const MAX_NESTING = 32;
+/**
+ * Larger inputs go to the linear extractor. micromark is linear on the inputs
+ * the other bounds admit but slow: 128 KiB of one-line list items, table rows
+ * or short paragraphs took 4–7 s on a loaded 2-core machine (the line-based
+ * extractor: under 0.2 s), against a 300 s default ingest deadline.
+ */
+export const MAX_PARSED_CHARS = 128 * 1024;
+/**
+ * Containers (`>`, list items) one line may open at most, as `nesting` counts
+ * them. Each open container is checked again on every later line, and
+ * thousands overflow micromark's stack; a page nests a handful.
+ */
+export const MAX_NESTING = 16;
+/**
+ * Container markers (`nesting` summed over the lines) one document may hold
+ * at most. Every container micromark closes is spliced into its event list,
+ * so the cost grows with their number times the document: 128 KiB of lines
+ * each opening ten nested list items took 95 s, of flat list items 4–6 s.
+ */
+export const MAX_CONTAINER_MARKERS = 4_000;
 /** Inline delimiters one blank-line-separated run of lines may hold at most: their resolution is quadratic in their number. */
 export const MAX_DELIMITERS_PER_PARAGRAPH = 2_000;
 
@@ -76,12 +92,15 @@ function nesting(line: string): number {
 export function parseable(text: string): boolean {
   if (text.length > MAX_PARSED_CHARS) return false;
   let delimiters = 0;
+  let containers = 0;
   for (const line of text.split('\n')) {
     if (line.trim() === '') {
       delimiters = 0;
       continue;
     }
-    if (nesting(line) > MAX_NESTING) return false;
+    const depth = nesting(line);
+    containers += depth;
+    if (depth > MAX_NESTING || containers > MAX_CONTAINER_MARKERS) return false;
     for (let i = 0; i < line.length; i++) {
       const c = line.charCodeAt(i);
       // * _ ~ [ ] `
