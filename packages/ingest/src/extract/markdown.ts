@@ -11,8 +11,9 @@
  *
  * micromark is not linear on every input: its inline resolution costs time
  * quadratic in the number of delimiters (`*`, `_`, `[`, `` ` ``…) in one
- * paragraph, and each nested container (`>`, list item) costs a stack frame
- * and a check on every later line. Inputs past the bounds in `parseable`
+ * paragraph; each open container (`>`, list item) costs a stack frame and a
+ * check on every later line, and each closed one a splice into the event
+ * list, quadratic in their number. Inputs past the bounds in `parseable`
  * go to the linear line-based extractor (markdown-plain.ts) instead, which
  * is what Quarry used before (docs/security.md, issue 14 item 1).
  */
