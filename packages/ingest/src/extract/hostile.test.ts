@@ -3,7 +3,9 @@
  * into passages in the extraction process, correctly and within its own
  * time-out (a time-out would reject: every case here must resolve); the
  * linear rewrites give exactly what the regular expressions they replace
- * gave; a memory bomb and a looping PDF fail once with a clear reason and the
+ * gave (Markdown of these sizes is past the CommonMark parser's bounds and
+ * goes to the linear line-based extractor, markdown-plain.ts; crafted
+ * Markdown at those bounds is read by the parser, within the time-out too); a memory bomb and a looping PDF fail once with a clear reason and the
  * next document still goes through.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,8 @@ import { countTokens, type ChunkOptions, type Passage } from '../chunk.js';
 import { sniffBuffer, sniffHead } from '../sniff.js';
 import { MAX_HTML_DEPTH } from './html.js';
 import { IsolatedExtractor } from './isolated.js';
-import { inline, isTableSeparator, withoutClosingHashes } from './markdown.js';
+import { MAX_CONTAINER_MARKERS, MAX_DELIMITERS_PER_PARAGRAPH, MAX_PARSED_CHARS, parseable } from './markdown.js';
+import { inline, isTableSeparator, withoutClosingHashes } from './markdown-plain.js';
 import { paragraphs } from './text.js';
 import { ExtractionError } from './types.js';
 
@@ -99,6 +102,30 @@ describe('crafted 1–10 MB inputs: extracted and split in the extraction proces
   it('deep > quotes (3 MB on one line; 2 MB of quoted lines)', async () => {
     expect(tokens((await run(fill('>', 3) + ' x', 'text/markdown')).passages)).toBe(3 * MB + 1);
     expect(tokens((await run(fill('> > > a\n', 2), 'text/markdown')).passages)).toBe(Math.ceil((2 * MB) / 8) * 4);
+  });
+
+  it('crafted Markdown at the CommonMark parser’s bounds is read by the parser, correctly', async () => {
+    const upTo = (unit: string, chars: number) => unit.repeat(Math.floor(chars / unit.length));
+    // Paragraphs each at the delimiter bound: strong closes, so only the b's remain.
+    const strong = upTo('**b** '.repeat(MAX_DELIMITERS_PER_PARAGRAPH / 4) + '\n\n', MAX_PARSED_CHARS);
+    expect(parseable(strong)).toBe(true);
+    const bold = await run(strong, 'text/markdown');
+    expect(tokens(bold.passages)).toBe((strong.match(/b/g) ?? []).length);
+    expect(bold.passages.every((p) => !p.text.includes('*'))).toBe(true);
+    // A GFM table of 128 KiB: the separator row goes, each row is `1 | 2` (the line-based reader gave the same).
+    const head = '| a | b |\n|---|---|\n';
+    const rows = head + upTo('| 1 | 2 |\n', MAX_PARSED_CHARS - head.length);
+    expect(parseable(rows)).toBe(true);
+    const table = await run(rows, 'text/markdown');
+    expect(table.passages[0]!.text.startsWith('a | b\n1 | 2\n1 | 2')).toBe(true);
+    expect(tokens(table.passages)).toBe(3 * (1 + Math.floor((MAX_PARSED_CHARS - head.length) / 10)));
+    // Lines each opening ten nested lists, up to the container bound: one - per item, then x.
+    const lines = Math.floor(MAX_CONTAINER_MARKERS / 15);
+    const deep = ('- '.repeat(10) + 'x\n').repeat(lines);
+    expect(parseable(deep)).toBe(true);
+    const nested = await run(deep, 'text/markdown');
+    expect(tokens(nested.passages)).toBe(lines * 11);
+    expect(nested.passages[0]!.text.startsWith('-\n  -\n    -')).toBe(true);
   });
 
   it(`nested markup: HTML nested deeper than ${MAX_HTML_DEPTH} fails with that reason; within it, 2 MB of nesting is read`, async () => {

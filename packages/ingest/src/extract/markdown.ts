@@ -1,196 +1,234 @@
 /**
- * Markdown: ATX and setext headings become heading blocks; fenced code,
- * tables and lists stay whole; link and emphasis syntax is reduced to text.
+ * Markdown, parsed as CommonMark with the GFM extensions (tables, task lists,
+ * strikethrough, footnotes, autolink literals) and YAML/TOML front matter by
+ * micromark (mdast-util-from-markdown), then mapped onto Quarry's blocks:
+ * headings (ATX and setext) become heading blocks, the first level-1 heading
+ * is the title; paragraphs, block quotes and footnotes become paragraphs with
+ * inline syntax reduced to its text; fenced and indented code, GFM tables
+ * (`cell | cell` rows, header first) and top-level lists (`- ` / `1. ` lines,
+ * nested items indented) stay whole; front matter, definitions, thematic
+ * breaks and HTML comments are dropped, other HTML keeps its text.
  *
- * Every pattern on document text runs in time linear in the text: the ones
- * that backtrack (rescanning to the end from each opener with no closer) are
- * written as single passes below (docs/security.md, issue 14 item 1).
+ * micromark is not linear on every input: its inline resolution costs time
+ * quadratic in the number of delimiters (`*`, `_`, `[`, `` ` ``…) in one
+ * paragraph; each open container (`>`, list item) costs a stack frame and a
+ * check on every later line, and each closed one a splice into the event
+ * list, quadratic in their number. Inputs past the bounds in `parseable`
+ * go to the linear line-based extractor (markdown-plain.ts) instead, which
+ * is what Quarry used before (docs/security.md, issue 14 item 1).
  */
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { frontmatterFromMarkdown } from 'mdast-util-frontmatter';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { frontmatter } from 'micromark-extension-frontmatter';
+import { gfm } from 'micromark-extension-gfm';
+import { extractPlainMarkdown, stripTags } from './markdown-plain.js';
 import { decodeText } from './text.js';
 import type { Block, Extracted } from './types.js';
 
-/**
- * Next index of `ch` at or after `from`, remembered: queries must not go
- * backwards. Each scan resumes where the last one found nothing to pass,
- * so finding the closer for every opener costs one pass over the text.
- */
-function finder(s: string, ch: string): (from: number) => number {
-  let at = -2; // not searched yet
-  return (from) => {
-    if (at === -1) return -1;
-    if (at < from) at = s.indexOf(ch, from);
-    return at;
-  };
-}
+type Root = ReturnType<typeof fromMarkdown>;
+type Node = Root | Root['children'][number];
+type Of<T extends Node['type']> = Extract<Node, { type: T }>;
 
 /**
- * `![alt](url)` → alt (`image`) or `[text](url)` → text: what
- * `/!\[([^\]]*)\]\([^)]*\)/g` and `/\[([^\]]+)\]\([^)]*\)/g` replace, found
- * with one pass instead of a regular expression that rescans to the end of
- * the text from every `[` with no closer (quadratic on `[[[[`).
+ * Larger inputs go to the linear extractor. micromark is linear on the inputs
+ * the other bounds admit but slow: 128 KiB of one-line list items, table rows
+ * or short paragraphs took 4–7 s on a loaded 2-core machine (the line-based
+ * extractor: under 0.2 s), against a 300 s default ingest deadline.
  */
-function replaceLinks(s: string, image: boolean): string {
-  const close = finder(s, ']');
-  const paren = finder(s, ')');
-  const open = image ? '![' : '[';
-  let out = '';
-  let copied = 0;
-  for (let i = s.indexOf(open); i !== -1; ) {
-    const start = i + open.length;
-    const j = close(start);
-    if (j === -1) break; // no ']' after this point: no later opener can close either
-    const k = s.charCodeAt(j + 1) === 0x28 /* ( */ && (image || j > start) ? paren(j + 2) : -1;
-    if (k === -1) {
-      i = s.indexOf(open, i + 1);
-      continue;
-    }
-    out += s.slice(copied, i) + s.slice(start, j);
-    copied = k + 1;
-    i = s.indexOf(open, copied);
-  }
-  return copied === 0 ? s : out + s.slice(copied);
-}
+export const MAX_PARSED_CHARS = 128 * 1024;
+/**
+ * Containers (`>`, list items) one line may open at most, as `nesting` counts
+ * them. Each open container is checked again on every later line, and
+ * thousands overflow micromark's stack; a page nests a handful.
+ */
+export const MAX_NESTING = 16;
+/**
+ * Container markers (`nesting` summed over the lines) one document may hold
+ * at most. Every container micromark closes is spliced into its event list,
+ * so the cost grows with their number times the document: 128 KiB of lines
+ * each opening ten nested list items took 95 s, of flat list items 4–6 s.
+ */
+export const MAX_CONTAINER_MARKERS = 4_000;
+/** Inline delimiters one blank-line-separated run of lines may hold at most: their resolution is quadratic in their number. */
+export const MAX_DELIMITERS_PER_PARAGRAPH = 2_000;
 
-const isAsciiLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-
-/** Drops `<tag …>` and `</tag>` as `/<\/?[a-zA-Z][^>]*>/g` does, in one pass (that pattern is quadratic on `<a<a<a`). */
-function stripTags(s: string): string {
-  const gt = finder(s, '>');
-  let out = '';
-  let copied = 0;
-  for (let i = s.indexOf('<'); i !== -1; ) {
-    const letter = s.charCodeAt(i + 1) === 0x2f /* / */ ? i + 2 : i + 1;
-    if (!isAsciiLetter(s.charCodeAt(letter))) {
-      i = s.indexOf('<', i + 1);
-      continue;
-    }
-    const k = gt(letter + 1);
-    if (k === -1) break;
-    out += s.slice(copied, i);
-    copied = k + 1;
-    i = s.indexOf('<', copied);
-  }
-  return copied === 0 ? s : out + s.slice(copied);
-}
-
-const isSpace = (ch: string | undefined) => ch !== undefined && /\s/.test(ch);
+const isBlank = (c: number) => c === 0x20 || c === 0x09;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
 /**
- * `**strong**` / `__strong__` → strong, as `/(\*\*|__)(?=\S)([\s\S]*?\S)\1/g`
- * does: the closer is the first later delimiter with a non-space before it.
- * One pass: once no closer follows, none follows any later opener either
- * (the pattern itself is quadratic on `**a **a **a`).
+ * The containers `line` could open, over-estimated: every `>` and list
+ * marker before its first text, plus one per two columns of indentation when
+ * a marker follows it (a nested list item sits at least two columns right of
+ * its parent's marker).
  */
-function stripStrong(s: string): string {
-  let out = '';
-  let copied = 0;
-  const exhausted = { '**': false, __: false };
-  for (let i = 0; i < s.length - 1; i++) {
-    const d = s.startsWith('**', i) ? '**' : s.startsWith('__', i) ? '__' : undefined;
-    if (!d || exhausted[d] || isSpace(s[i + 2]) || i + 2 >= s.length) continue;
-    let m = s.indexOf(d, i + 3);
-    while (m !== -1 && isSpace(s[m - 1])) m = s.indexOf(d, m + 1);
-    if (m === -1) {
-      exhausted[d] = true;
-      continue;
-    }
-    out += s.slice(copied, i) + s.slice(i + 2, m);
-    copied = m + 2;
-    i = copied - 1;
-  }
-  return copied === 0 ? s : out + s.slice(copied);
-}
-
-/** Link, image, tag, emphasis and code syntax reduced to text, in time linear in the text. */
-export function inline(text: string): string {
-  // `[^`\n]+` stops at the next backtick or line end, so this one is linear as it stands.
-  return stripStrong(stripTags(replaceLinks(replaceLinks(text, true), false))).replace(/`([^`\n]+)`/g, '$1');
-}
-
-/** An ATX heading's text without its closing `#`s, as `/\s+#+\s*$/` removes them (that pattern is quadratic on long runs of spaces). */
-export function withoutClosingHashes(text: string): string {
-  const t = text.trimEnd();
-  let e = t.length;
-  while (e > 0 && t.charCodeAt(e - 1) === 0x23 /* # */) e--;
-  if (e === t.length || e === 0 || !isSpace(t[e - 1])) return text;
-  return t.slice(0, e).trimEnd();
-}
-
-/** The `|---|:---:|` row under a table's header, as `/^\s*\|?\s*:?-{3,}/` matches it (that pattern is quadratic on spaces before a `|`). */
-export function isTableSeparator(line: string): boolean {
+function nesting(line: string): number {
+  let markers = 0;
+  let columns = 0;
   let i = 0;
-  const skipSpace = () => {
-    while (i < line.length && isSpace(line[i])) i++;
-  };
-  skipSpace();
-  if (line[i] === '|') i++;
-  skipSpace();
-  if (line[i] === ':') i++;
-  return line.startsWith('---', i);
+  for (;;) {
+    const c = line.charCodeAt(i);
+    if (isBlank(c)) {
+      columns += c === 0x09 ? 4 : 1;
+      i++;
+    } else if (c === 0x3e /* > */) {
+      markers++;
+      i++;
+    } else if ((c === 0x2d || c === 0x2a || c === 0x2b) /* - * + */ && (i + 1 === line.length || isBlank(line.charCodeAt(i + 1)))) {
+      markers++;
+      i++;
+    } else if (isDigit(c)) {
+      let j = i;
+      while (j < line.length && j - i < 9 && isDigit(line.charCodeAt(j))) j++;
+      const d = line.charCodeAt(j);
+      if ((d !== 0x2e && d !== 0x29) /* . ) */ || !(j + 1 === line.length || isBlank(line.charCodeAt(j + 1)))) break;
+      markers++;
+      i = j + 1;
+    } else break;
+  }
+  return markers === 0 ? 0 : markers + Math.floor(columns / 2);
+}
+
+/** Whether micromark can take `text` in bounded time and stack: one pass over it. */
+export function parseable(text: string): boolean {
+  if (text.length > MAX_PARSED_CHARS) return false;
+  let delimiters = 0;
+  let containers = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') {
+      delimiters = 0;
+      continue;
+    }
+    const depth = nesting(line);
+    containers += depth;
+    if (depth > MAX_NESTING || containers > MAX_CONTAINER_MARKERS) return false;
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      // * _ ~ [ ] `
+      if (c === 0x2a || c === 0x5f || c === 0x7e || c === 0x5b || c === 0x5d || c === 0x60) delimiters++;
+    }
+    if (delimiters > MAX_DELIMITERS_PER_PARAGRAPH) return false;
+  }
+  return true;
+}
+
+/** HTML blocks whose text is not prose a reader sees. */
+const INVISIBLE_HTML = /^<(!--|script|style|textarea|\?|!\[CDATA\[|![a-zA-Z])/i;
+
+/**
+ * Inline content as plain text. A loop over an explicit stack: emphasis can
+ * nest as deep as it has delimiters, deeper than the call stack allows.
+ */
+function plain(node: Node): string {
+  let out = '';
+  const todo: Node[] = [node];
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+    switch (n.type) {
+      case 'text':
+      case 'inlineCode':
+        out += n.value;
+        break;
+      case 'break':
+        out += '\n';
+        break;
+      case 'image':
+      case 'imageReference':
+        out += n.alt ?? '';
+        break;
+      case 'html':
+        // Inline tags go; the text between an opening and a closing tag is its own node and stays.
+        if (!INVISIBLE_HTML.test(n.value)) out += stripTags(n.value);
+        break;
+      case 'footnoteReference':
+        break;
+      default:
+        if ('children' in n) for (let i = n.children.length - 1; i >= 0; i--) todo.push(n.children[i]!);
+    }
+  }
+  return out;
+}
+
+const text = (node: Node) => plain(node).trim();
+
+/** A list's lines: `- ` or `1. ` markers, `[x] ` for task items, nested content indented under its item. */
+function listLines(list: Of<'list'>, indent: string, out: string[]): void {
+  list.children.forEach((item, i) => {
+    const marker = (list.ordered ? `${(list.start ?? 1) + i}. ` : '- ') + (item.checked === true ? '[x] ' : item.checked === false ? '[ ] ' : '');
+    const inner = indent + ' '.repeat(marker.length);
+    let first = true;
+    const line = (s: string) => {
+      out.push((first ? indent + marker : inner) + s);
+      first = false;
+    };
+    for (const child of item.children) {
+      if (child.type === 'list') {
+        if (first) line('');
+        listLines(child, inner, out);
+        continue;
+      }
+      const blocks: Block[] = [];
+      walk(child, blocks, { title: undefined });
+      for (const b of blocks) for (const l of b.text.split('\n')) line(l);
+    }
+    if (first) line('');
+  });
+}
+
+function walk(node: Node, blocks: Block[], doc: { title: string | undefined }): void {
+  switch (node.type) {
+    case 'root':
+    case 'blockquote':
+    case 'footnoteDefinition':
+      for (const child of node.children) walk(child, blocks, doc);
+      return;
+    case 'heading': {
+      const t = text(node);
+      if (!t) return;
+      if (node.depth === 1) doc.title ??= t;
+      blocks.push({ kind: 'heading', level: node.depth, text: t });
+      return;
+    }
+    case 'paragraph': {
+      const t = text(node);
+      if (t) blocks.push({ kind: 'paragraph', text: t });
+      return;
+    }
+    case 'code':
+      if (node.value.trim()) blocks.push({ kind: 'code', text: node.value });
+      return;
+    case 'table': {
+      const rows = node.children.map((row) => row.children.map((cell) => text(cell)).join(' | '));
+      if (rows.some((r) => r.replaceAll('|', '').trim())) blocks.push({ kind: 'table', text: rows.join('\n') });
+      return;
+    }
+    case 'list': {
+      const lines: string[] = [];
+      listLines(node, '', lines);
+      const t = lines.map((l) => l.trimEnd()).join('\n');
+      if (t.trim()) blocks.push({ kind: 'list', text: t });
+      return;
+    }
+    case 'html': {
+      if (INVISIBLE_HTML.test(node.value.trimStart())) return;
+      const t = stripTags(node.value).trim();
+      if (t) blocks.push({ kind: 'paragraph', text: t });
+      return;
+    }
+    default:
+      // thematicBreak, definition, yaml, toml: nothing a reader reads.
+      return;
+  }
 }
 
 export function extractMarkdown(bytes: Uint8Array): Extracted {
-  let lines = decodeText(bytes).split('\n');
-  // YAML front matter.
-  if (lines[0]?.trim() === '---') {
-    const end = lines.findIndex((l, i) => i > 0 && (l.trim() === '---' || l.trim() === '...'));
-    if (end > 0 && end < 200) lines = lines.slice(end + 1);
-  }
+  const source = decodeText(bytes);
+  if (!parseable(source)) return extractPlainMarkdown(source);
+  const tree = fromMarkdown(source, {
+    extensions: [gfm(), frontmatter(['yaml', 'toml'])],
+    mdastExtensions: [gfmFromMarkdown(), frontmatterFromMarkdown(['yaml', 'toml'])],
+  });
   const blocks: Block[] = [];
-  let para: string[] = [];
-  let paraKind: Block['kind'] = 'paragraph';
-  let title: string | undefined;
-  const flush = () => {
-    const text = para.join('\n').trim();
-    if (text) blocks.push({ kind: paraKind, text: paraKind === 'code' || paraKind === 'table' ? text : inline(text) });
-    para = [];
-    paraKind = 'paragraph';
-  };
-  const heading = (level: number, text: string) => {
-    flush();
-    const clean = inline(withoutClosingHashes(text).trim());
-    if (!clean) return;
-    title ??= level === 1 ? clean : undefined;
-    blocks.push({ kind: 'heading', level, text: clean });
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const fence = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
-    if (fence) {
-      flush();
-      const closer = fence[1]!;
-      const code: string[] = [];
-      for (i++; i < lines.length && !lines[i]!.trimStart().startsWith(closer); i++) code.push(lines[i]!);
-      if (code.join('').trim()) blocks.push({ kind: 'code', text: code.join('\n') });
-      continue;
-    }
-    const atx = /^\s{0,3}(#{1,6})[ \t]+(.*)$/.exec(line);
-    if (atx) {
-      heading(atx[1]!.length, atx[2]!);
-      continue;
-    }
-    const next = lines[i + 1];
-    if (para.length === 0 && line.trim() && next !== undefined && /^\s{0,3}(=+|-+)\s*$/.test(next) && !/^\s*[-*+]\s/.test(line)) {
-      heading(next.trim().startsWith('=') ? 1 : 2, line.trim());
-      i++;
-      continue;
-    }
-    if (line.trim() === '') {
-      flush();
-      continue;
-    }
-    const isTable = /^\s*\|/.test(line);
-    const isList = /^\s*([-*+]|\d+[.)])\s+/.test(line);
-    if (isTable && paraKind !== 'table') {
-      flush();
-      paraKind = 'table';
-    } else if (!isTable && paraKind === 'table') {
-      flush();
-    }
-    if (isTable && isTableSeparator(line)) continue; // the |---|---| separator row
-    if (isList && para.length === 0) paraKind = 'list';
-    para.push(isTable ? line.trim().replace(/^\||\|$/g, '').split('|').map((c) => inline(c.trim())).join(' | ') : line);
-  }
-  flush();
-  return { blocks, title };
+  const doc = { title: undefined as string | undefined };
+  walk(tree, blocks, doc);
+  return { blocks, title: doc.title };
 }
