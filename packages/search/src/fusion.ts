@@ -50,10 +50,10 @@ function isMiniLm(space: { provider: string; model?: string } | undefined): bool
 }
 
 export function reciprocalRankFusion(keyword: Candidate[], semantic: Candidate[], options: FusionOptions = defaultFusion): Candidate[] {
-  const scores = new Map<string, { score: number; best: number }>();
+  const scores = new Map<string, { score: number; best: number; documentId?: string }>();
   const add = (list: Candidate[], weight: number) => {
     list.forEach((c, i) => {
-      const entry = scores.get(c.passageId) ?? { score: 0, best: Number.POSITIVE_INFINITY };
+      const entry = scores.get(c.passageId) ?? { score: 0, best: Number.POSITIVE_INFINITY, ...(c.documentId !== undefined ? { documentId: c.documentId } : {}) };
       entry.score += weight / (options.k + i + 1);
       entry.best = Math.min(entry.best, i);
       scores.set(c.passageId, entry);
@@ -63,5 +63,5 @@ export function reciprocalRankFusion(keyword: Candidate[], semantic: Candidate[]
   add(semantic, options.semanticWeight);
   return [...scores.entries()]
     .sort((a, b) => b[1].score - a[1].score || a[1].best - b[1].best || (a[0] < b[0] ? -1 : 1))
-    .map(([passageId, { score }]) => ({ passageId, score }));
+    .map(([passageId, { score, documentId }]) => ({ passageId, score, ...(documentId !== undefined ? { documentId } : {}) }));
 }

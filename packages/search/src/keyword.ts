@@ -190,7 +190,7 @@ async function bm25(
     db,
     sql`WITH q AS (SELECT term, w FROM json_to_recordset(${JSON.stringify(weights)}::json) AS x(term text, w float8)),
              qa AS (SELECT array_agg(term) AS terms FROM q)
-        SELECT p.id AS "passageId",
+        SELECT p.id AS "passageId", p.document_id AS "documentId",
                sum(q.w * cardinality(u.positions) * ${k1 + 1}::float8
                    / (cardinality(u.positions) + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * p.lexeme_count / ${avgdl}::float8))) AS score
         FROM passages p JOIN documents d ON d.id = p.document_id
@@ -198,9 +198,9 @@ async function bm25(
           CROSS JOIN LATERAL unnest(ts_filter(setweight(p.tsv, 'A', qa.terms), '{a}')) AS u
           JOIN q ON q.term = u.lexeme
         WHERE p.workspace_id = ${workspaceId}::uuid AND ${where} AND p.tsv @@ ${match}::tsquery
-        GROUP BY p.id
+        GROUP BY p.id, p.document_id
         ORDER BY score DESC, p.id
         LIMIT ${Math.max(1, Math.trunc(depth))}`,
   );
-  return rows.map((r) => ({ passageId: r.passageId, score: Number(r.score) }));
+  return rows.map((r) => ({ passageId: r.passageId, score: Number(r.score), documentId: r.documentId }));
 }

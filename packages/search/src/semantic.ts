@@ -65,7 +65,7 @@ export async function semanticCandidates(
   const q = vectorParam(space, queryVector);
   const where = documentConditions(workspaceId, filters);
   const limit = Math.max(1, Math.trunc(depth));
-  let rows: Array<{ passageId: string; distance: number }>;
+  let rows: Array<{ passageId: string; documentId: string; distance: number }>;
   if (chosen === 'exact') {
     // Distances are computed in a materialized CTE, which the HNSW index cannot serve: a true exact
     // scan of this workspace's vectors. Only (id, distance) pairs are materialized, never the vectors.
@@ -74,7 +74,7 @@ export async function semanticCandidates(
       sql`WITH scored AS MATERIALIZED (
             SELECT passage_id, ${vectorExpr(space)} <=> ${q} AS distance FROM passage_embeddings
             WHERE space_id = ${space.id} AND workspace_id = ${workspaceId}::uuid)
-          SELECT s.passage_id AS "passageId", s.distance
+          SELECT s.passage_id AS "passageId", p.document_id AS "documentId", s.distance
           FROM scored s JOIN passages p ON p.id = s.passage_id JOIN documents d ON d.id = p.document_id
           WHERE p.workspace_id = ${workspaceId}::uuid AND ${where}
           ORDER BY s.distance, s.passage_id
@@ -88,10 +88,10 @@ export async function semanticCandidates(
       await t.execute(sql.raw(`SET LOCAL hnsw.iterative_scan = relaxed_order`));
       await t.execute(sql.raw(`SET LOCAL hnsw.max_scan_tuples = ${Math.trunc(options.maxScanTuples)}`));
       // relaxed_order may return slightly out of order: re-sort the materialized result.
-      return queryRows<{ passageId: string; distance: number }>(
+      return queryRows<{ passageId: string; documentId: string; distance: number }>(
         t,
         sql`WITH nearest AS MATERIALIZED (
-              SELECT e.passage_id AS "passageId", ${vectorExpr(space)} <=> ${q} AS distance
+              SELECT e.passage_id AS "passageId", p.document_id AS "documentId", ${vectorExpr(space)} <=> ${q} AS distance
               FROM passage_embeddings e JOIN passages p ON p.id = e.passage_id JOIN documents d ON d.id = p.document_id
               WHERE e.space_id = ${space.id} AND e.workspace_id = ${workspaceId}::uuid
                 AND p.workspace_id = ${workspaceId}::uuid AND ${where}
@@ -103,6 +103,6 @@ export async function semanticCandidates(
   }
   return {
     plan: chosen,
-    candidates: rows.map((r) => ({ passageId: r.passageId, score: 1 - Number(r.distance) })),
+    candidates: rows.map((r) => ({ passageId: r.passageId, score: 1 - Number(r.distance), documentId: r.documentId })),
   };
 }

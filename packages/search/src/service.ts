@@ -205,6 +205,8 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
   /** Distinct documents the ranked passages belong to (ranked is already scoped to the workspace and filters). */
   async function documentsAmong(ranked: Candidate[]): Promise<number> {
     if (ranked.length === 0) return 0;
+    // Every ranking path says whose passage it is; the query below is for a candidate that did not.
+    if (ranked.every((c) => c.documentId !== undefined)) return new Set(ranked.map((c) => c.documentId)).size;
     const [row] = await queryRows<{ n: number | string }>(
       db,
       sql`SELECT count(DISTINCT document_id) AS n FROM passages WHERE id = ANY(${uuidArray(ranked.map((c) => c.passageId), 'passageIds')}::uuid[])`,

@@ -82,6 +82,8 @@ export type SearchStages = Partial<Record<SearchStage, number>>;
 export interface Candidate {
   passageId: string;
   score: number;
+  /** The passage's document, when the ranking knew it for free (counting documents then needs no query). */
+  documentId?: string;
 }
 
 /** The caller's input was wrong (maps to HTTP 400). */

@@ -129,6 +129,11 @@ export class KeywordIndex {
    * The `limit` best passages matching `match` (ties by passage id), with their
    * BM25 score — the ranking `keyword.ts` computes in SQL.
    */
+  /** The document of the passage at `index` (as `rank` returns it). */
+  documentIdOf(index: number): string {
+    return this.documentIds[this.documentOf[index]!]!;
+  }
+
   rank(
     match: KeywordMatch,
     { k1, b }: KeywordOptions,

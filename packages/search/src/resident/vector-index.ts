@@ -46,6 +46,11 @@ export class VectorIndex {
   }
 
   /** The `limit` vectors most similar to `query` by cosine, best first (ties by passage id). */
+  /** The document of the passage at `index` (as `rank` returns it). */
+  documentIdOf(index: number): string {
+    return this.documentIds[this.documentOf[index]!]!;
+  }
+
   rank(query: number[], visible: (documentId: string) => boolean, limit: number): Array<{ index: number; score: number }> {
     const dims = this.dimensions;
     if (query.length !== dims) throw new Error(`query vector has ${query.length} dimensions, the space ${dims}`);
