@@ -5,6 +5,7 @@
  * unverified e-mail, a disallowed domain, the group → admin mapping both ways, a user removed at the
  * provider, linking to an existing password account only for a verified address, and the audit rows.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TestClient, type TestApp } from '../../../test/support/app.js';
 import { startTestIdp, type TestIdp } from '../../../test/support/oidc-provider.js';
@@ -38,6 +39,9 @@ interface Flow {
 describe('OIDC sign-in against a real provider', () => {
   let app: TestApp;
   let idp: TestIdp;
+  const ENGINEERING = '6f1c1b9e-2d4e-4f6a-9c1d-000000000001';
+  const SALES = '6f1c1b9e-2d4e-4f6a-9c1d-000000000002';
+  const GONE = '6f1c1b9e-2d4e-4f6a-9c1d-000000000003';
   let appUrl: string;
 
   beforeAll(async () => {
@@ -64,8 +68,12 @@ describe('OIDC sign-in against a real provider', () => {
         OIDC_SCOPES: 'openid email profile groups',
         OIDC_ALLOWED_DOMAINS: 'corp.example',
         OIDC_ADMIN_GROUP: 'quarry-admins',
+        // Two groups map into Engineering (the higher role wins), one into Sales; the fourth names no workspace that exists.
+        OIDC_WORKSPACE_GROUPS: `eng-readers=${ENGINEERING}:viewer, eng-writers=${ENGINEERING}:editor\nsales=${SALES}:owner, ghosts=${GONE}:viewer`,
       },
     });
+    const db = app.runtime.database.db;
+    await db.execute(sql`INSERT INTO workspaces (id, name) VALUES (${ENGINEERING}::uuid, 'Engineering'), (${SALES}::uuid, 'Sales')`);
   });
   afterAll(async () => {
     await app?.dispose();
@@ -202,6 +210,40 @@ describe('OIDC sign-in against a real provider', () => {
     idp.accounts.get('boss')!.groups = ['quarry-admins'];
     const third = await signIn('boss', 'pw-boss');
     expect((await third.client.json('GET', '/api/me', undefined, 200)).user.role).toBe('admin');
+  });
+
+  it('workspace group mapping: membership and role follow the groups at each sign-in, audited; a sole owner is kept', async () => {
+    idp.accounts.set('wes', { email: 'wes@corp.example', email_verified: true, name: 'Wes', groups: ['eng-readers'], password: 'pw-wes' });
+    const rolesOf = async (flow: Flow) => {
+      const me = await flow.client.json('GET', '/api/me', undefined, 200);
+      return Object.fromEntries((me.workspaces as Array<{ name: string; role: string }>).map((w) => [w.name, w.role]));
+    };
+    // A first sign-in: a new account joins what its groups map to, beside its personal workspace.
+    const first = await signIn('wes', 'pw-wes');
+    expect(await rolesOf(first)).toEqual({ Personal: 'owner', Engineering: 'viewer' });
+    const engineeringDocs = await first.client.request('GET', `/api/workspaces/${ENGINEERING}/documents`);
+    expect(engineeringDocs.status).toBe(200);
+    expect((await first.client.request('GET', `/api/workspaces/${SALES}`)).status).toBe(404);
+
+    // Added to a second Engineering group and to Sales: the higher role wins.
+    idp.accounts.get('wes')!.groups = ['eng-readers', 'eng-writers', 'sales', 'ghosts'];
+    const second = await signIn('wes', 'pw-wes');
+    expect(await rolesOf(second)).toEqual({ Personal: 'owner', Engineering: 'editor', Sales: 'owner' });
+
+    // Out of every Engineering group: no longer a member, and the session of before loses it too. Sales has
+    // Wes as its only owner, so leaving the sales group does not leave it ownerless.
+    idp.accounts.get('wes')!.groups = [];
+    const third = await signIn('wes', 'pw-wes');
+    expect(await rolesOf(third)).toEqual({ Personal: 'owner', Sales: 'owner' });
+    expect((await first.client.request('GET', `/api/workspaces/${ENGINEERING}/documents`)).status).toBe(404);
+
+    const events = [
+      ...(await audit('workspace.member_added')),
+      ...(await audit('workspace.member_role_changed')),
+      ...(await audit('workspace.member_removed')),
+    ].filter((e) => e.details?.source === 'oidc_group');
+    const summary = events.map((e) => `${(e as { targetId?: string }).targetId === ENGINEERING ? 'eng' : 'sales'}:${e.details?.from}->${e.details?.to}`).sort();
+    expect(summary).toEqual(['eng:editor->null', 'eng:null->viewer', 'eng:viewer->editor', 'sales:null->owner']);
   });
 
   it('a user removed at the provider cannot sign in again', async () => {

@@ -58,6 +58,7 @@ const schema = z.object({
   OIDC_ALLOWED_DOMAINS: z.string().default(''),
   OIDC_GROUPS_CLAIM: z.string().trim().min(1).max(100).default('groups'),
   OIDC_ADMIN_GROUP: optionalString,
+  OIDC_WORKSPACE_GROUPS: z.string().max(10_000).default(''),
   PASSWORD_SIGNIN: z.enum(['on', 'off']).default('on'),
   TRUSTED_PROXIES: z.string().default(''),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_240).default(100),
@@ -276,6 +277,7 @@ function oidcConfig(env: z.infer<typeof schema>) {
   }
   const scopes = env.OIDC_SCOPES.split(/[\s,]+/).filter(Boolean);
   const domains = env.OIDC_ALLOWED_DOMAINS.split(',').map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean);
+  const workspaceGroups = parseWorkspaceGroups(env.OIDC_WORKSPACE_GROUPS);
   const bad = domains.find((d) => !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(d));
   if (bad) throw new ConfigError('OIDC_ALLOWED_DOMAINS', `is invalid (${JSON.stringify(bad)} is not a domain)`, 'list e-mail domains separated by commas, e.g. example.com,example.org');
   return {
@@ -289,7 +291,34 @@ function oidcConfig(env: z.infer<typeof schema>) {
     groupsClaim: env.OIDC_GROUPS_CLAIM,
     /** Members of this provider group are administrators, others are not (checked at every sign-in). */
     adminGroup: env.OIDC_ADMIN_GROUP,
+    /** Provider groups → a role in a workspace: for these workspaces, membership follows the groups at every sign-in. */
+    workspaceGroups,
   };
+}
+
+export interface WorkspaceGroupMapping {
+  group: string;
+  workspaceId: string;
+  role: 'owner' | 'editor' | 'viewer';
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `group=workspace-id:role` entries separated by commas or new lines (groups may hold spaces, not `=` or `,`). */
+export function parseWorkspaceGroups(value: string): WorkspaceGroupMapping[] {
+  const hint = 'list group=workspace-id:role entries separated by commas, e.g. engineering=3f2a…:editor; the role is owner, editor or viewer';
+  const out: WorkspaceGroupMapping[] = [];
+  for (const raw of value.split(/[,\n]/)) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const m = /^(.+?)\s*=\s*([^:\s]+)\s*:\s*(\w+)$/.exec(entry);
+    if (!m) throw new ConfigError('OIDC_WORKSPACE_GROUPS', `has an entry that is not group=workspace-id:role (${JSON.stringify(entry.slice(0, 80))})`, hint);
+    const [, group, workspaceId, role] = m;
+    if (!UUID.test(workspaceId!)) throw new ConfigError('OIDC_WORKSPACE_GROUPS', `names ${JSON.stringify(workspaceId)}, which is not a workspace id`, `${hint} (a workspace's id is in its URL: /w/<id>)`);
+    if (role !== 'owner' && role !== 'editor' && role !== 'viewer') throw new ConfigError('OIDC_WORKSPACE_GROUPS', `gives the role ${JSON.stringify(role)}`, hint);
+    out.push({ group: group!, workspaceId: workspaceId!.toLowerCase(), role });
+  }
+  return out;
 }
 
 /** Parses an environment; throws ConfigError naming the first bad variable. */

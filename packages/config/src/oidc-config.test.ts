@@ -21,7 +21,17 @@ describe('OIDC settings', () => {
       allowedDomains: ['example.com', 'example.org'],
       groupsClaim: 'groups',
       adminGroup: 'quarry-admins',
+      workspaceGroups: [],
     });
+  });
+
+  it('parse the workspace group mapping: group=workspace-id:role, by commas or lines', () => {
+    const ws = '3F2A0C1E-5B7D-4E8F-9A0B-1C2D3E4F5A6B';
+    const config = loadConfig({ ...oidc, OIDC_WORKSPACE_GROUPS: `Eng Team=${ws}:editor,\n sales = ${ws} : viewer ,` });
+    expect(config.auth.oidc?.workspaceGroups).toEqual([
+      { group: 'Eng Team', workspaceId: ws.toLowerCase(), role: 'editor' },
+      { group: 'sales', workspaceId: ws.toLowerCase(), role: 'viewer' },
+    ]);
   });
 
   it.each([
@@ -31,6 +41,9 @@ describe('OIDC settings', () => {
     [{ ...oidc, OIDC_ALLOWED_DOMAINS: 'example.com,not a domain' }, /OIDC_ALLOWED_DOMAINS is invalid/],
     [{ PASSWORD_SIGNIN: 'off' }, /PASSWORD_SIGNIN is off but single sign-on is not configured/],
     [{ ...oidc, PASSWORD_SIGNIN: 'maybe' }, /PASSWORD_SIGNIN/],
+    [{ ...oidc, OIDC_WORKSPACE_GROUPS: 'eng:editor' }, /OIDC_WORKSPACE_GROUPS has an entry that is not group=workspace-id:role/],
+    [{ ...oidc, OIDC_WORKSPACE_GROUPS: 'eng=Engineering:editor' }, /OIDC_WORKSPACE_GROUPS names "Engineering", which is not a workspace id/],
+    [{ ...oidc, OIDC_WORKSPACE_GROUPS: 'eng=3f2a0c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b:admin' }, /OIDC_WORKSPACE_GROUPS gives the role "admin"/],
   ])('%j is refused with the variable named', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

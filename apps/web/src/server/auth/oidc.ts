@@ -12,15 +12,18 @@
  *   `closed` only addresses from OIDC_ALLOWED_DOMAINS (or ADMIN_EMAIL's first-run path); a non-empty
  *   OIDC_ALLOWED_DOMAINS restricts new accounts to those domains in every mode;
  * - OIDC_ADMIN_GROUP: the groups claim decides the Quarry role at each sign-in (added to the group →
- *   admin, removed → member), except that ADMIN_EMAIL's account is never demoted by it.
+ *   admin, removed → member), except that ADMIN_EMAIL's account is never demoted by it;
+ * - OIDC_WORKSPACE_GROUPS: for each workspace it names, membership follows the groups at each sign-in
+ *   (in a mapped group → a member with the highest role mapped; in none → not a member), except that
+ *   a workspace's only owner is never removed or demoted by it.
  *
  * What one callback decided is collected in an AsyncLocalStorage record so the route that wraps
  * better-auth (http/routes/auth.ts) can audit it like a password sign-in.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Config } from '@quarry/config';
-import { users, type Database } from '@quarry/db';
-import { eq } from 'drizzle-orm';
+import { memberships, users, workspaces, type Database } from '@quarry/db';
+import { and, eq, ne } from 'drizzle-orm';
 import { genericOAuth } from 'better-auth/plugins';
 
 /** better-auth's provider id: the callback is /api/auth/callback/oidc. */
@@ -39,6 +42,8 @@ export interface OidcAttempt {
   groups?: string[];
   /** Set when OIDC_ADMIN_GROUP changed the user's role at this sign-in. */
   roleChange?: { from: string; to: 'admin' | 'member' };
+  /** Memberships OIDC_WORKSPACE_GROUPS added, changed or removed at this sign-in (null: not a member). */
+  membershipChanges?: MembershipChange[];
   /** Quarry's own refusal code (the redirect carries it as `?error=`). */
   refused?: string;
 }
@@ -135,6 +140,10 @@ export async function afterOidcSession(db: Database, policy: OidcPolicy, userId:
   const attempt = currentOidcAttempt();
   if (!attempt) return;
   attempt.userId = userId;
+  if (policy.oidc.workspaceGroups.length > 0) {
+    const changes = await applyWorkspaceGroups(db, policy.oidc.workspaceGroups, userId, attempt.groups ?? []);
+    if (changes.length > 0) attempt.membershipChanges = changes;
+  }
   const group = policy.oidc.adminGroup;
   if (!group || attempt.created) return;
   const [row] = await db.select({ role: users.role, email: users.email }).from(users).where(eq(users.id, userId)).limit(1);
@@ -145,6 +154,58 @@ export async function afterOidcSession(db: Database, policy: OidcPolicy, userId:
   if (current === wanted) return;
   await db.update(users).set({ role: wanted, updatedAt: new Date() }).where(eq(users.id, userId));
   attempt.roleChange = { from: current, to: wanted };
+}
+
+type WorkspaceRole = 'owner' | 'editor' | 'viewer';
+export interface MembershipChange {
+  workspaceId: string;
+  from: WorkspaceRole | null;
+  to: WorkspaceRole | null;
+}
+const rank: Record<WorkspaceRole, number> = { viewer: 1, editor: 2, owner: 3 };
+
+/**
+ * Makes the user's memberships of the mapped workspaces what their groups say: the highest role any
+ * of their groups maps to, or none. Never leaves a workspace without an owner (its only owner keeps
+ * the role), and skips workspaces that no longer exist.
+ */
+export async function applyWorkspaceGroups(db: Database, mappings: OidcConfig['workspaceGroups'], userId: string, groups: string[]): Promise<MembershipChange[]> {
+  const wanted = new Map<string, WorkspaceRole | null>();
+  for (const m of mappings) {
+    const now = wanted.get(m.workspaceId) ?? null;
+    const role = groups.includes(m.group) ? m.role : null;
+    wanted.set(m.workspaceId, role === null ? now : now === null || rank[role] > rank[now] ? role : now);
+  }
+  const changes: MembershipChange[] = [];
+  for (const [workspaceId, to] of wanted) {
+    const [exists] = await db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).limit(1);
+    if (!exists) continue;
+    const [row] = await db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+      .limit(1);
+    const from = (row?.role ?? null) as WorkspaceRole | null;
+    if (from === to) continue;
+    if (from === 'owner') {
+      const [other] = await db
+        .select({ userId: memberships.userId })
+        .from(memberships)
+        .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.role, 'owner'), ne(memberships.userId, userId)))
+        .limit(1);
+      if (!other) continue; // the only owner: the workspace keeps one
+    }
+    if (to === null) {
+      await db.delete(memberships).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+    } else {
+      await db
+        .insert(memberships)
+        .values({ workspaceId, userId, role: to })
+        .onConflictDoUpdate({ target: [memberships.workspaceId, memberships.userId], set: { role: to } });
+    }
+    changes.push({ workspaceId, from, to });
+  }
+  return changes;
 }
 
 /** The better-auth plugin for the configured provider. */

@@ -341,6 +341,13 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, services: Services)
         meta,
       );
     }
+    for (const change of ok ? (attempt.membershipChanges ?? []) : []) {
+      const action = change.from === null ? 'workspace.member_added' : change.to === null ? 'workspace.member_removed' : 'workspace.member_role_changed';
+      await audit.record(
+        { action, outcome: 'success', actor, targetType: 'workspace', targetId: change.workspaceId, details: { userId: attempt.userId, from: change.from, to: change.to, source: 'oidc_group' } },
+        meta,
+      );
+    }
     return response;
   }
 }
