@@ -1,7 +1,7 @@
 /**
  * What a search waits for before semantic ranking can start: embedding the
  * query with the default model (all-MiniLM-L6-v2), one query at a time as a
- * search does, on one thread. CISI's 112 judged queries (long questions)
+ * search does, on one thread. CISI's judged queries (long questions)
  * read up to 256 word pieces (the model's limit, what passages get) against
  * up to 128 (what a query gets: MINILM_QUERY_MAX_TOKENS), interleaved so load
  * on the machine falls on both alike. Quality at each length: bench/eval.ts.
