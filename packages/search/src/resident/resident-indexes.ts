@@ -19,7 +19,11 @@
  * a growing pause after a rebuild the data outran (a bulk load); and never
  * sooner after the last one than `costFactor` times its duration, so reading
  * copies takes a bounded share of the database's time however often a trickle
- * of uploads invalidates them.
+ * of uploads invalidates them. A rebuild a search asked for but that had to
+ * wait (another build running, or the pause) starts by itself when the wait is
+ * over: otherwise the searches right after a bulk load each ranked in SQL and
+ * each moved the rebuild on by one step only. One that finds its copy current
+ * by then reads nothing more.
  */
 import { sql } from 'drizzle-orm';
 import { queryRows, runInBackgroundLane, vectorExpr, type Database, type VectorSpaceRef } from '@quarry/db';
@@ -64,6 +68,8 @@ interface Slot<T> {
   pause: number;
   /** The generation found too large to hold: not retried until it moves. */
   tooLargeAt?: number;
+  /** A rebuild is waiting to start by itself (see `later`). */
+  deferred: boolean;
 }
 
 export interface ResidentIndexes {
@@ -94,7 +100,7 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
   const slotOf = <T>(slots: Map<string, Slot<T>>, key: string): Slot<T> => {
     let slot = slots.get(key);
     if (slot === undefined) {
-      slot = { size: 0, lastUsed: 0, building: false, notBefore: 0, pause: options.retryMs };
+      slot = { size: 0, lastUsed: 0, building: false, notBefore: 0, pause: options.retryMs, deferred: false };
       slots.set(key, slot);
     }
     return slot;
@@ -117,9 +123,14 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     return total + size <= budget;
   }
 
-  function schedule<T>(slot: Slot<T>, generation: number, build: () => Promise<'built' | 'moved' | 'too-large'>): void {
-    const now = Date.now();
-    if (slot.building || busy || now < slot.notBefore || slot.tooLargeAt === generation) return;
+  type Build = () => Promise<'built' | 'current' | 'moved' | 'too-large'>;
+
+  function schedule<T>(slot: Slot<T>, generation: number, build: Build): void {
+    if (slot.building || slot.tooLargeAt === generation) return;
+    if (busy || Date.now() < slot.notBefore) {
+      later(slot, generation, build);
+      return;
+    }
     slot.building = true;
     busy = true;
     const started = Date.now();
@@ -136,7 +147,9 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
             abandoned++;
             slot.notBefore = Date.now() + slot.pause;
             slot.pause = Math.min(options.maxRetryMs, slot.pause * 2);
-          } else {
+            // Still wanted (a search asked for it): try again after the pause, not at the next search.
+            queueMicrotask(() => later(slot, generation, build));
+          } else if (outcome === 'too-large') {
             slot.tooLargeAt = generation;
           }
         },
@@ -153,6 +166,21 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
       });
   }
 
+  /** Starts the rebuild once the running build has ended and the slot's pause is over (one waiting per slot). */
+  function later<T>(slot: Slot<T>, generation: number, build: Build): void {
+    if (slot.deferred) return;
+    slot.deferred = true;
+    void (async () => {
+      for (let i = 0; i < 100 && busy; i++) await running.catch(() => undefined);
+      const wait = slot.notBefore - Date.now();
+      // unref: a waiting rebuild never keeps a process alive that is otherwise done.
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
+      slot.deferred = false;
+      if (!busy) schedule(slot, generation, build);
+      else later(slot, generation, build);
+    })();
+  }
+
   async function generations(workspaceId: string) {
     const [row] = await queryRows<{ g: number | string; vg: number | string; dg: number | string; passages: number | string }>(
       db,
@@ -164,9 +192,10 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
       : { generation: Number(row.g), vectorGeneration: Number(row.vg), documentGeneration: Number(row.dg), passages: Number(row.passages) };
   }
 
-  async function buildKeyword(workspaceId: string, slot: Slot<KeywordIndex>): Promise<'built' | 'moved' | 'too-large'> {
+  async function buildKeyword(workspaceId: string, slot: Slot<KeywordIndex>): Promise<'built' | 'current' | 'moved' | 'too-large'> {
     const before = await generations(workspaceId);
     if (before === undefined) return 'moved';
+    if (slot.index !== undefined && slot.generation === before.generation) return 'current';
     if (!makeRoom(keywordSlots, slot, before.passages, options.maxPassages)) return 'too-large';
     const rows: PassageRow[] = [];
     let after: string | null = null;
@@ -190,9 +219,10 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     return 'built';
   }
 
-  async function buildVectors(workspaceId: string, space: VectorSpaceRef, slot: Slot<VectorIndex>): Promise<'built' | 'moved' | 'too-large'> {
+  async function buildVectors(workspaceId: string, space: VectorSpaceRef, slot: Slot<VectorIndex>): Promise<'built' | 'current' | 'moved' | 'too-large'> {
     const before = await generations(workspaceId);
     if (before === undefined) return 'moved';
+    if (slot.index !== undefined && slot.generation === before.vectorGeneration && slot.index.dimensions === space.dimensions) return 'current';
     const limit = options.maxVectorsPerWorkspace;
     const [count] = await queryRows<{ n: number | string }>(
       db,
@@ -225,9 +255,10 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     return 'built';
   }
 
-  async function buildDocuments(workspaceId: string, slot: Slot<DocumentTable>): Promise<'built' | 'moved' | 'too-large'> {
+  async function buildDocuments(workspaceId: string, slot: Slot<DocumentTable>): Promise<'built' | 'current' | 'moved' | 'too-large'> {
     const before = await generations(workspaceId);
     if (before === undefined) return 'moved';
+    if (slot.index !== undefined && slot.generation === before.documentGeneration) return 'current';
     // One read: a workspace has far fewer documents than passages, and the columns are small.
     const rows = await queryRows<{ id: string; status: string; mime_type: string; created: string }>(
       db,

@@ -168,4 +168,18 @@ describe.each(drivers)('resident indexes on %s', (driver) => {
     expect(inB.some((c) => idsA.has(c.passageId))).toBe(false);
     expect(await rank(resident, wsB, 'sourdough', 'keyword')).toEqual([]);
   });
+
+  it('builds every copy a search asked for by itself, not one per later search', async () => {
+    // A new service holds no copies: one hybrid search misses all three, one build can start and the others wait for it.
+    const fresh = createSearchService({ db, language: 'english', queryEmbedder: () => embedder });
+    await rank(fresh, wsB, 'lamp keeper', 'hybrid');
+    expect(fresh.resident!.stats().misses).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < 100 && fresh.resident!.stats().builds < 3; i++) {
+      await fresh.resident!.idle();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(fresh.resident!.stats().builds).toBe(3);
+    const fromMemory = await fromCopies(fresh, () => rank(fresh, wsB, 'lamp keeper', 'hybrid'));
+    expectSame(await rank(sqlOnly, wsB, 'lamp keeper', 'hybrid'), fromMemory, epsOf('hybrid'));
+  });
 });
