@@ -147,10 +147,9 @@ class MiniLmHost {
     const entry = workerEntry();
     if (!entry) return this.fail('the embedding thread entry (minilm-worker.js) is missing beside the server bundle');
     this.state = 'loading';
-    const worker = new Worker(entry.code, { eval: true, stdout: true, stderr: true });
-    // ORT prints warnings to the thread's console; keep them (and any text) out of our logs.
-    worker.stdout.resume();
-    worker.stderr.resume();
+    // The thread silences its own console (worker-entry.ts): its stdio is not captured here, because a
+    // captured stream being read keeps the thread referenced after unref() and the process alive.
+    const worker = new Worker(entry.code, { eval: true });
     this.worker = worker;
     worker.on('message', (message: FromWorker) => this.onMessage(worker, message));
     worker.on('error', (error) => this.onExit(worker, `embedding thread failed: ${error.message}`));
