@@ -70,6 +70,43 @@ export function Field(props: {
   );
 }
 
+/** The server's password rule (better-auth's minPasswordLength / maxPasswordLength). */
+export const PASSWORD_RULE = { min: 10, max: 256, hint: 'At least 10 characters.' } as const;
+
+/**
+ * A password input in its Field. `purpose: 'new'` asks browsers to suggest a new password and
+ * holds the input to the server's rule (with the rule as hint unless `hint` is false);
+ * `'current'` lets a password manager fill the saved one.
+ */
+export function PasswordField(props: {
+  label: string;
+  purpose: 'current' | 'new';
+  value: string;
+  onChange: (value: string) => void;
+  hint?: boolean;
+  invalid?: boolean;
+}) {
+  const isNew = props.purpose === 'new';
+  const showHint = isNew && props.hint !== false;
+  return (
+    <Field label={props.label} {...(showHint ? { hint: PASSWORD_RULE.hint } : {})}>
+      {(id, hint) => (
+        <input
+          id={id}
+          type="password"
+          autoComplete={isNew ? 'new-password' : 'current-password'}
+          required
+          {...(isNew ? { minLength: PASSWORD_RULE.min, maxLength: PASSWORD_RULE.max } : {})}
+          aria-describedby={hint}
+          aria-invalid={props.invalid || undefined}
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
 /** Sets document.title and renders the page heading; focus moves to it on navigation. */
 export function PageTitle({ children, actions }: { children: string; actions?: ReactNode }) {
   const ref = useRef<HTMLHeadingElement>(null);

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { api } from '../api/client.js';
 import { useSubmit } from '../api/submit.js';
 import type { ApiKey, Me } from '../api/contract.js';
-import { ConfirmDialog, ErrorText, Field, PageTitle, Spinner, formatDate } from '../components/common.js';
+import { ConfirmDialog, ErrorText, Field, PageTitle, PasswordField, Spinner, formatDate } from '../components/common.js';
 
 export function AccountScreen({ me }: { me: Me }) {
   return (
@@ -45,32 +45,8 @@ function PasswordForm() {
       }}
     >
       <h2>Change password</h2>
-      <Field label="Current password">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            autoComplete="current-password"
-            required
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="New password" hint="At least 10 characters.">
-        {(id, hint) => (
-          <input
-            id={id}
-            type="password"
-            autoComplete="new-password"
-            minLength={10}
-            required
-            aria-describedby={hint}
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-          />
-        )}
-      </Field>
+      <PasswordField label="Current password" purpose="current" value={current} onChange={setCurrent} />
+      <PasswordField label="New password" purpose="new" value={next} onChange={setNext} />
       <label className="checkbox">
         <input type="checkbox" checked={revokeOthers} onChange={(e) => setRevokeOthers(e.target.checked)} /> Sign out my
         other sessions

@@ -5,7 +5,7 @@ import { Link, useLocation, useRoute, useSearch } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import type { InvitationLookup, Me } from '../api/contract.js';
 import { useSubmit } from '../api/submit.js';
-import { ErrorText, Field, Navigate, PageTitle, Spinner, useTitle } from '../components/common.js';
+import { ErrorText, Field, Navigate, PageTitle, PasswordField, Spinner, useTitle } from '../components/common.js';
 import { authStatusQuery, meQuery } from '../api/queries.js';
 import { ResetPasswordForm } from './reset-password.js';
 
@@ -156,18 +156,7 @@ function SignInForm({
           />
         )}
       </Field>
-      <Field label="Password">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
+      <PasswordField label="Password" purpose="current" value={password} onChange={setPassword} />
       <ErrorText error={signIn.error} />
       <RetryNotice error={signIn.error} />
       <button type="submit" className="primary wide" disabled={signIn.busy}>
@@ -340,20 +329,7 @@ function SignUpForm({
           />
         )}
       </Field>
-      <Field label="Password" hint="At least 10 characters.">
-        {(id, hint) => (
-          <input
-            id={id}
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={10}
-            aria-describedby={hint}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
+      <PasswordField label="Password" purpose="new" value={password} onChange={setPassword} />
       <ErrorText error={signUp.error} />
       <button type="submit" className="primary wide" disabled={signUp.busy}>
         {signUp.busy ? 'Creating account…' : kind === 'setup' ? 'Create administrator account' : 'Create account'}

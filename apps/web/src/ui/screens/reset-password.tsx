@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { ApiError, api } from '../api/client.js';
 import { useSubmit } from '../api/submit.js';
-import { ErrorText, Field, useTitle } from '../components/common.js';
+import { ErrorText, PasswordField, useTitle } from '../components/common.js';
 
 /**
  * A set-up or reset link an administrator made (Quarry sends no e-mail): the
@@ -43,36 +43,8 @@ export function ResetPasswordForm({ token }: { token: string }) {
     >
       <h1 id="page-heading">Choose a password</h1>
       <p className="muted">An administrator made this link for your account. It works once.</p>
-      <Field label="New password" hint="At least 10 characters.">
-        {(id, hint) => (
-          <input
-            id={id}
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={10}
-            maxLength={256}
-            aria-describedby={hint}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Repeat the password">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={10}
-            maxLength={256}
-            aria-invalid={mismatch || undefined}
-            value={repeat}
-            onChange={(e) => setRepeat(e.target.value)}
-          />
-        )}
-      </Field>
+      <PasswordField label="New password" purpose="new" value={password} onChange={setPassword} />
+      <PasswordField label="Repeat the password" purpose="new" hint={false} invalid={mismatch} value={repeat} onChange={setRepeat} />
       {mismatch ? (
         <p className="error" role="alert">
           The two passwords differ.
