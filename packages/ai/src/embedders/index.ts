@@ -28,6 +28,8 @@ export interface EmbedderConfig {
   timeoutMs: number;
   /** Where the local model's built ONNX file is cached (config MODEL_CACHE_DIR); default `<os tmpdir>/quarry-models`. */
   modelCacheDir?: string;
+  /** The local model's ONNX Runtime threads (config EMBEDDING_THREADS); default: 2, or 1 on one core. */
+  embeddingThreads?: number;
 }
 
 export interface EmbedderTuning {
@@ -44,7 +46,7 @@ export interface EmbedderTuning {
 const defaultModelCacheDir = () => path.join(os.tmpdir(), 'quarry-models');
 
 function miniLm(ai: EmbedderConfig, tuning: EmbedderTuning): Embedder {
-  return createMiniLmEmbedder({ cacheDir: ai.modelCacheDir ?? defaultModelCacheDir(), ...tuning.miniLm });
+  return createMiniLmEmbedder({ cacheDir: ai.modelCacheDir ?? defaultModelCacheDir(), threads: ai.embeddingThreads, ...tuning.miniLm });
 }
 
 /**

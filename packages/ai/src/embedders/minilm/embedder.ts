@@ -12,6 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -23,7 +24,11 @@ import { createMiniLmTokenCounter } from './tokenizer.js';
 export interface MiniLmEmbedderOptions {
   /** Where the built ONNX file is cached (config `MODEL_CACHE_DIR`, default `DATA_DIR/models`). */
   cacheDir: string;
-  /** ONNX Runtime intra-op threads; 1 by default so the HTTP thread keeps a core. */
+  /**
+   * ONNX Runtime intra-op threads; by default 2 (1 on a one-core machine). A query is one
+   * run, so a second thread halves the wait of every semantic search (bench/query-embed.ts);
+   * more than 2 buys little at MiniLM's size and takes cores from the HTTP thread.
+   */
   threads?: number;
   /** Texts per ONNX run. 1 by default: measured fastest on CPU (no padding). */
   runBatch?: number;
@@ -223,6 +228,8 @@ class MiniLmHost {
 /** sentence-transformers' all-MiniLM-L6-v2 uses no instruction prefixes (e5/bge-style models would set them here). */
 const PREFIXES = { query: '', passage: '' } as const;
 
+const defaultThreads = () => Math.min(2, availableParallelism());
+
 const hosts = new Map<string, MiniLmHost>();
 
 function hostFor(options: Required<MiniLmEmbedderOptions>): MiniLmHost {
@@ -241,7 +248,7 @@ function hostFor(options: Required<MiniLmEmbedderOptions>): MiniLmHost {
 export function createMiniLmEmbedder(options: MiniLmEmbedderOptions): Embedder {
   const resolved: Required<MiniLmEmbedderOptions> = {
     cacheDir: options.cacheDir,
-    threads: options.threads ?? 1,
+    threads: options.threads ?? defaultThreads(),
     runBatch: options.runBatch ?? 1,
     sliceSize: options.sliceSize ?? 8,
   };

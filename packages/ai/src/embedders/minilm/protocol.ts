@@ -3,7 +3,7 @@
 export interface InitMessage {
   type: 'init';
   cacheDir: string;
-  /** ORT intra-op threads (1: the HTTP thread keeps a core). */
+  /** ORT intra-op threads (see MiniLmEmbedderOptions.threads). */
   threads: number;
   /** Texts per ONNX run; a call's texts are sorted by length first, so padding stays small. */
   runBatch: number;
