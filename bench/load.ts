@@ -10,7 +10,8 @@
  *   BENCH_LOAD_SECONDS=15               a shorter run; BENCH_SEARCHERS / BENCH_UPLOADERS change the mix
  *   BENCH_DATABASE_URL=postgres://…     also run it on PostgreSQL
  *   QUARRY_PGLITE_LANES=off             the PGlite gate without its priority lane (one FIFO)
- * PGlite runs twice in one invocation: on the HTTP thread (QUARRY_PGLITE_THREAD=off) and in its own thread.
+ * PGlite runs three times in one invocation: on the HTTP thread (QUARRY_PGLITE_THREAD=off), in its own thread
+ * with the embedder on 1 thread (EMBEDDING_THREADS=1), and in its own thread with the defaults.
  */
 import { cpus, loadavg } from 'node:os';
 import { percentile, postgresAdminUrl, rssMb, signUp, startServer } from './http-kit.js';
@@ -145,6 +146,8 @@ async function run() {
   // The same build twice: PGlite on the HTTP thread (QUARRY_PGLITE_THREAD=off, the "before") and in its own thread.
   const results = [
     await runOne('pglite', 'pglite, main thread', { QUARRY_PGLITE_THREAD: 'off' }),
+    // The embedder's thread count (EMBEDDING_THREADS, default 2): 1 leaves a core to HTTP while ingest embeds.
+    await runOne('pglite', 'pglite, own thread, 1 embedding thread', { EMBEDDING_THREADS: '1' }),
     await runOne('pglite', 'pglite, own thread'),
   ];
   let skipped: string | undefined;
