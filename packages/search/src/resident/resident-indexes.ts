@@ -72,6 +72,10 @@ interface Slot<T> {
   deferred: boolean;
 }
 
+/** What a build found: it read a new copy, the copy was current already, the data moved while it read, or the copy would not fit. */
+type BuildOutcome = 'built' | 'current' | 'moved' | 'too-large';
+type Build = () => Promise<BuildOutcome>;
+
 export interface ResidentIndexes {
   /** The keyword copy at `generation`, or undefined (and a rebuild is scheduled). */
   keyword(workspaceId: string, generation: number | null): KeywordIndex | undefined;
@@ -122,8 +126,6 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     }
     return total + size <= budget;
   }
-
-  type Build = () => Promise<'built' | 'current' | 'moved' | 'too-large'>;
 
   function schedule<T>(slot: Slot<T>, generation: number, build: Build): void {
     if (slot.building || slot.tooLargeAt === generation) return;
@@ -192,7 +194,7 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
       : { generation: Number(row.g), vectorGeneration: Number(row.vg), documentGeneration: Number(row.dg), passages: Number(row.passages) };
   }
 
-  async function buildKeyword(workspaceId: string, slot: Slot<KeywordIndex>): Promise<'built' | 'current' | 'moved' | 'too-large'> {
+  async function buildKeyword(workspaceId: string, slot: Slot<KeywordIndex>): Promise<BuildOutcome> {
     const before = await generations(workspaceId);
     if (before === undefined) return 'moved';
     if (slot.index !== undefined && slot.generation === before.generation) return 'current';
@@ -219,7 +221,7 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     return 'built';
   }
 
-  async function buildVectors(workspaceId: string, space: VectorSpaceRef, slot: Slot<VectorIndex>): Promise<'built' | 'current' | 'moved' | 'too-large'> {
+  async function buildVectors(workspaceId: string, space: VectorSpaceRef, slot: Slot<VectorIndex>): Promise<BuildOutcome> {
     const before = await generations(workspaceId);
     if (before === undefined) return 'moved';
     if (slot.index !== undefined && slot.generation === before.vectorGeneration && slot.index.dimensions === space.dimensions) return 'current';
@@ -255,7 +257,7 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     return 'built';
   }
 
-  async function buildDocuments(workspaceId: string, slot: Slot<DocumentTable>): Promise<'built' | 'current' | 'moved' | 'too-large'> {
+  async function buildDocuments(workspaceId: string, slot: Slot<DocumentTable>): Promise<BuildOutcome> {
     const before = await generations(workspaceId);
     if (before === undefined) return 'moved';
     if (slot.index !== undefined && slot.generation === before.documentGeneration) return 'current';
