@@ -81,7 +81,7 @@ describe.each(drivers)('search on %s', (driver) => {
       db,
       language: 'english',
       queryEmbedder: () => embedder,
-      semantic: { exactScanMaxVectors: 0, efSearch: 10, maxScanTuples: 20_000 },
+      semantic: { exactScanMaxVectors: 0, efSearch: 10, maxScanTuples: 20_000, hnswMaxDepth: 100 },
     });
   });
 
@@ -114,6 +114,26 @@ describe.each(drivers)('search on %s', (driver) => {
     expect(approx.items).toHaveLength(10);
     // Equal-distance ties may be broken differently: compare the distances found.
     expect(approx.items.map((i) => i.score.toFixed(4))).toEqual(exact.items.map((i) => i.score.toFixed(4)));
+  });
+
+  it('the HNSW path ranks at most hnswMaxDepth deep, and the count says it was cut', async () => {
+    const shallow = createSearchService({
+      db,
+      language: 'english',
+      queryEmbedder: () => embedder,
+      resident: false,
+      semantic: { exactScanMaxVectors: 0, efSearch: 10, maxScanTuples: 20_000, hnswMaxDepth: 5 },
+    });
+    const cut = await shallow.search({ workspaceId: wsB, query: 'lighthouse lamp keeper', mode: 'semantic', limit: 10 });
+    expect(cut.items).toHaveLength(5);
+    expect(cut.total).toMatchObject({ passages: 5, capped: true });
+    expect(cut.nextCursor).toBeNull();
+    const hybrid = await shallow.search({ workspaceId: wsB, query: 'lighthouse lamp keeper', mode: 'hybrid', limit: 10 });
+    expect(hybrid.total?.capped).toBe(true);
+    // The default depth (100) holds all of workspace B: nothing was cut, so the count is exact.
+    const whole = await hnswService.search({ workspaceId: wsB, query: 'lighthouse lamp keeper', mode: 'semantic', limit: 10 });
+    expect(whole.total?.passages).toBeGreaterThan(5);
+    expect(whole.total?.capped).toBe(false);
   });
 
   it('snippets are escaped text in which only <mark> is markup', async () => {

@@ -129,7 +129,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     space: ActiveSpace | undefined,
     parsed: Promise<KeywordQuery>,
     stages?: SearchStages,
-  ): Promise<Candidate[]> {
+  ): Promise<{ candidates: Candidate[]; cut: boolean }> {
     if (space === undefined) throw new SemanticUnavailableError('No embedding space is active yet: add a document first.');
     const embedder = deps.queryEmbedder(space);
     if (embedder === undefined) {
@@ -138,15 +138,17 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     const vector = await timed(stages, 'embed', () => queryVectors.embed(`${space.id}/${space.provider}/${space.model}/${space.dimensions}`, embedder, query));
     if (vector === undefined) throw new SemanticUnavailableError('The embedder returned no vector for the query.');
     const { vectorGeneration, documentGeneration } = await parsed;
-    const candidates = await timed(stages, 'semantic', async () => {
+    const ranked = await timed(stages, 'semantic', async () => {
       const copy = resident?.vectors(workspaceId, space, vectorGeneration);
       const documents = resident?.documents(workspaceId, documentGeneration);
       return copy && documents
-        ? residentSemanticCandidates(copy, documents, vector, filters, depth)
-        : (await semanticCandidates(db, space, vector, workspaceId, filters, depth, semanticOptions)).candidates;
+        ? { candidates: residentSemanticCandidates(copy, documents, vector, filters, depth), cut: false }
+        : await semanticCandidates(db, space, vector, workspaceId, filters, depth, semanticOptions);
     });
     const floor = deps.minSimilarity ?? minSimilarityForSpace(space);
-    return candidates.filter((c) => c.score >= floor);
+    const candidates = ranked.candidates.filter((c) => c.score >= floor);
+    // Sorted by similarity: a list cut short whose last passage is below the floor had nothing more to give.
+    return { candidates, cut: ranked.cut && candidates.length === ranked.candidates.length };
   }
 
   async function keywordList(workspaceId: string, query: KeywordQuery, filters: SearchFilters, depth: number, stages?: SearchStages): Promise<Candidate[]> {
@@ -167,7 +169,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     filters: SearchFilters,
     depth: number,
     stages?: SearchStages,
-  ): Promise<{ ranked: Candidate[]; keywordQuery: KeywordQuery; degraded: boolean }> {
+  ): Promise<{ ranked: Candidate[]; keywordQuery: KeywordQuery; degraded: boolean; cut: boolean }> {
     const listDepth = mode === 'hybrid' ? Math.max(depth, MIN_FUSION_DEPTH) : depth;
     // The query is embedded off this thread while the keyword side runs: start it first.
     const space = mode === 'keyword' ? undefined : activeSpace();
@@ -175,31 +177,33 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     const semantic = space
       ?.then((s) => semanticList(workspaceId, query, filters, listDepth, s, parsed, stages))
       .then(
-        (candidates) => ({ candidates }),
+        (list) => list,
         (error: unknown) => ({ error }),
       );
     const keywordQuery = await parsed;
     if (mode === 'keyword') {
-      return { ranked: await keywordList(workspaceId, keywordQuery, filters, depth, stages), keywordQuery, degraded: false };
+      return { ranked: await keywordList(workspaceId, keywordQuery, filters, depth, stages), keywordQuery, degraded: false, cut: false };
     }
     if (mode === 'semantic') {
       const outcome = await semantic!;
       if ('error' in outcome) throw outcome.error;
-      return { ranked: outcome.candidates, keywordQuery, degraded: false };
+      return { ranked: outcome.candidates, keywordQuery, degraded: false, cut: outcome.cut };
     }
     const keyword = await keywordList(workspaceId, keywordQuery, filters, listDepth, stages);
     const outcome = await semantic!;
     let dense: Candidate[] = [];
     let degraded = false;
+    let cut = false;
     if ('error' in outcome) {
       if (!(outcome.error instanceof SemanticUnavailableError)) throw outcome.error;
       degraded = true;
     } else {
       dense = outcome.candidates;
+      cut = outcome.cut;
     }
     const fusion = deps.fusion ?? fusionForSpace(await space!);
     const ranked = await timed(stages, 'fuse', () => reciprocalRankFusion(keyword, dense, fusion).slice(0, depth));
-    return { ranked, keywordQuery, degraded };
+    return { ranked, keywordQuery, degraded, cut };
   }
 
   /** Distinct documents the ranked passages belong to (ranked is already scoped to the workspace and filters). */
@@ -265,7 +269,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       // (the resident indexes score every match anyway: the deeper cut costs a bigger heap, not more scoring).
       const depth = offset === 0 ? SEARCH_LIMITS.maxDepth : Math.min(SEARCH_LIMITS.maxDepth, offset + limit + 1);
       const stages: SearchStages = {};
-      const { ranked, keywordQuery, degraded } = await rankWith(workspaceId, query, mode, filters, depth, stages);
+      const { ranked, keywordQuery, degraded, cut } = await rankWith(workspaceId, query, mode, filters, depth, stages);
       const page = ranked.slice(offset, offset + limit);
       const more = ranked.length > offset + limit && offset + limit < SEARCH_LIMITS.maxDepth;
       const [items, documents] = await Promise.all([
@@ -277,7 +281,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
         mode,
         tookMs: Math.round((performance.now() - started) * 10) / 10,
         nextCursor: more ? encodeSearchCursor(offset + limit, fingerprint) : null,
-        ...(documents !== undefined ? { total: { passages: ranked.length, documents, capped: ranked.length >= SEARCH_LIMITS.maxDepth } } : {}),
+        ...(documents !== undefined ? { total: { passages: ranked.length, documents, capped: cut || ranked.length >= SEARCH_LIMITS.maxDepth } } : {}),
         ...(degraded ? { degraded } : {}),
         stages,
       };

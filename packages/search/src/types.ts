@@ -63,7 +63,8 @@ export interface SearchPage {
   /**
    * How many passages match, and in how many documents — counted over the whole ranking
    * (first page only; later pages omit it). Ranking stops at `SEARCH_LIMITS.maxDepth`
-   * passages: then `capped` is true and the counts are "at least".
+   * passages, and the dense list of a workspace searched through its HNSW index at
+   * `hnswMaxDepth` (100): then `capped` is true and the counts are "at least".
    */
   total?: { passages: number; documents: number; capped: boolean };
   /** True when semantic retrieval was unavailable and hybrid fell back to keywords only. */

@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { AnswerError, ANSWER_LIMITS, documentTypes, SEARCH_LIMITS, SearchInputError, searchModes, SemanticUnavailableError, type SearchStages } from '@quarry/search';
+import { AnswerError, ANSWER_LIMITS, defaultSemanticOptions, documentTypes, SEARCH_LIMITS, SearchInputError, searchModes, SemanticUnavailableError, type SearchStages } from '@quarry/search';
 import type { AppEnv } from '../context.js';
 import { reserveQuestion } from '../ask-limits.js';
 import { AppError, badRequest, notFound, serviceUnavailable } from '../errors.js';
@@ -58,7 +58,7 @@ const SearchResult = z
     total: z
       .object({ passages: z.number(), documents: z.number(), capped: z.boolean() })
       .optional()
-      .openapi({ description: `Matching passages and their documents, on the first page only; capped: ranking stopped at ${SEARCH_LIMITS.maxDepth} passages, so "at least"` }),
+      .openapi({ description: `Matching passages and their documents, on the first page only; capped: ranking stopped at ${SEARCH_LIMITS.maxDepth} passages (at ${defaultSemanticOptions.hnswMaxDepth} for the semantic list of a workspace searched through its HNSW index), so "at least"` }),
     degraded: z.boolean().optional(),
   })
   .openapi('SearchResult');
