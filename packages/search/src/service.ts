@@ -176,10 +176,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
     const parsed = timed(stages, 'parse', () => parseKeywordQuery(db, language, workspaceId, query));
     const semantic = space
       ?.then((s) => semanticList(workspaceId, query, filters, listDepth, s, parsed, stages))
-      .then(
-        (list) => list,
-        (error: unknown) => ({ error }),
-      );
+      .catch((error: unknown) => ({ error }));
     const keywordQuery = await parsed;
     if (mode === 'keyword') {
       return { ranked: await keywordList(workspaceId, keywordQuery, filters, depth, stages), keywordQuery, degraded: false, cut: false };
