@@ -60,10 +60,15 @@ export async function evalCollection(options: Options): Promise<void> {
   const started = performance.now();
   const collection: Collection = loadSmartCollection(options.collection);
   const docs = options.limitDocs ? collection.docs.slice(0, options.limitDocs) : collection.docs;
-  // EMBEDDING_THREADS from the environment, to compare thread counts run against run.
+  // EMBEDDING_THREADS and EMBEDDING_PRECISION from the environment, to compare settings run against run.
   const threads = process.env.EMBEDDING_THREADS;
+  const precision = process.env.EMBEDDING_PRECISION;
   const app = await startTestApp({
-    env: { INGEST_CONCURRENCY: '2', ...(threads ? { EMBEDDING_THREADS: threads } : {}) },
+    env: {
+      INGEST_CONCURRENCY: '2',
+      ...(threads ? { EMBEDDING_THREADS: threads } : {}),
+      ...(precision ? { EMBEDDING_PRECISION: precision } : {}),
+    },
     runtime: { ingest: { pollMs: 50 } },
   });
   try {
@@ -237,7 +242,7 @@ export async function evalCollection(options: Options): Promise<void> {
       ...table,
       '',
       `Latency: client-side through HTTP (session cookie, snippets included), one query at a time, 10 results; CISI's questions`,
-      `are long (a median of ~50 words). Embedding threads: ${threads ?? `${Math.min(2, availableParallelism())} (the default)`}. Load average when the queries began: ${loadAtQueries}. Modes ran in the order`,
+      `are long (a median of ~50 words). Embedding threads: ${threads ?? `${Math.min(2, availableParallelism())} (the default)`}, weights ${precision ?? 'int8 (the default)'}. Load average when the queries began: ${loadAtQueries}. Modes ran in the order`,
       `${modes.join(', ')}: hybrid's latency includes embedding every query, semantic's finds the vectors cached.`,
       `They began once the in-memory search copies had caught up with the load, ${copiesCurrentMs === undefined ? 'which they had not after 600 tries (so some searches ranked in SQL)' : `${(copiesCurrentMs / 1000).toFixed(1)} s after the last vector was stored (searches before that rank in SQL)`}.`,
       `Of that, the search service itself (\`tookMs\`: ranking and snippets, p50 / p95 ms): ${serverTimes.join('; ')}; the rest is HTTP,`,

@@ -89,6 +89,7 @@ const schema = z.object({
   ASK_LIMIT_PER_DAY: z.coerce.number().int().min(1).max(1_000_000).default(500),
   MODEL_CACHE_DIR: optionalString,
   EMBEDDING_THREADS: z.coerce.number().int().min(1).max(16).optional(),
+  EMBEDDING_PRECISION: z.enum(['int8', 'fp32']).default('int8'),
   AI_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   INGEST_CONCURRENCY: z.coerce.number().int().min(0).max(32).default(2),
   INGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
@@ -247,6 +248,7 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
       chatModel: env.CHAT_MODEL,
       timeoutMs: env.AI_TIMEOUT_MS,
       embeddingThreads: env.EMBEDDING_THREADS,
+      embeddingPrecision: env.EMBEDDING_PRECISION,
       // The local model's built ONNX file (~90 MB, rebuilt if missing). Tests share one cache instead of
       // building into every temporary DATA_DIR.
       modelCacheDir:

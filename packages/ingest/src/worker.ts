@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Embedder } from '@quarry/ai';
-import { EmbeddingProviderError, MINILM_MODEL } from '@quarry/ai';
+import { EmbeddingProviderError, isMiniLmModel } from '@quarry/ai';
 import type { ChunkOptions } from './chunk.js';
 import { ensureVectorIndex, passageEmbeddings, PGLITE_VECTOR_INDEX_MIN_VECTORS, type Database, type Listener } from '@quarry/db';
 // Embedded mode: the worker's database calls wait behind HTTP requests' (issue 14 item 7).
@@ -260,7 +260,7 @@ export class IngestWorker {
    */
   private chunkOptions(): ChunkOptions {
     const { embedder, chunkTokens, chunkOverlap } = this.options;
-    const own = embedder.space.provider === 'local' && embedder.space.model === MINILM_MODEL;
+    const own = embedder.space.provider === 'local' && isMiniLmModel(embedder.space.model);
     const limit = embedder.maxTokens !== undefined ? embedder.maxTokens - 2 : Number.POSITIVE_INFINITY;
     return { maxTokens: Math.min(chunkTokens, limit), overlap: chunkOverlap, tokenizer: own ? 'minilm' : 'approximate' };
   }

@@ -3,7 +3,7 @@
  * every passage it ranks (rank starting at 1). Robust to the incomparable
  * score scales of `ts_rank_cd` and cosine distance.
  */
-import { LOCAL_EMBEDDER_MODEL, MINILM_MODEL } from '@quarry/ai';
+import { isMiniLmModel, LOCAL_EMBEDDER_MODEL } from '@quarry/ai';
 import type { Candidate } from './types.js';
 
 export interface FusionOptions {
@@ -46,7 +46,7 @@ export function minSimilarityForSpace(space: { provider: string; model?: string 
 }
 
 function isMiniLm(space: { provider: string; model?: string } | undefined): boolean {
-  return space?.provider === 'local' && space.model === MINILM_MODEL;
+  return space?.provider === 'local' && isMiniLmModel(space.model ?? '');
 }
 
 export function reciprocalRankFusion(keyword: Candidate[], semantic: Candidate[], options: FusionOptions = defaultFusion): Candidate[] {

@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { Embedder, EmbeddingSpaceIdentity } from '../types.js';
 import { createLocalEmbedder, LOCAL_EMBEDDER_MODEL } from './local.js';
 import { createMiniLmEmbedder, miniLmUnavailableReason, type MiniLmEmbedderOptions } from './minilm/embedder.js';
-import { MINILM_DIMENSIONS, MINILM_MODEL } from './minilm/model-files.js';
+import type { WeightPrecision } from './minilm/build-graph.js';
+import { isMiniLmModel, MINILM_DIMENSIONS, MINILM_INT8_MODEL, MINILM_MODEL } from './minilm/model-files.js';
 import { createOpenAIEmbedder, KNOWN_EMBEDDING_DIMENSIONS, probeEmbeddingDimensions } from './openai.js';
 
 export * from './local.js';
@@ -17,7 +18,15 @@ export * from './openai.js';
 export { approximateTokenCount } from './tokens.js';
 export { createMiniLmEmbedder, miniLmUnavailableReason, type MiniLmEmbedderOptions } from './minilm/embedder.js';
 export { createMiniLmTokenCounter, type TokenCounter } from './minilm/tokenizer.js';
-export { MINILM_DIMENSIONS, MINILM_MAX_TOKENS, MINILM_MODEL, MINILM_QUERY_MAX_TOKENS } from './minilm/model-files.js';
+export {
+  isMiniLmModel,
+  MINILM_DIMENSIONS,
+  MINILM_INT8_MODEL,
+  MINILM_MAX_TOKENS,
+  MINILM_MODEL,
+  MINILM_QUERY_MAX_TOKENS,
+} from './minilm/model-files.js';
+export type { WeightPrecision } from './minilm/build-graph.js';
 
 /** The subset of `config.ai` the embedders read. */
 export interface EmbedderConfig {
@@ -30,6 +39,8 @@ export interface EmbedderConfig {
   modelCacheDir?: string;
   /** The local model's ONNX Runtime threads (config EMBEDDING_THREADS); default: 2, or 1 on one core. */
   embeddingThreads?: number;
+  /** The local model's dense-layer weights (config EMBEDDING_PRECISION); default int8. */
+  embeddingPrecision?: WeightPrecision;
 }
 
 export interface EmbedderTuning {
@@ -45,8 +56,13 @@ export interface EmbedderTuning {
 
 const defaultModelCacheDir = () => path.join(os.tmpdir(), 'quarry-models');
 
-function miniLm(ai: EmbedderConfig, tuning: EmbedderTuning): Embedder {
-  return createMiniLmEmbedder({ cacheDir: ai.modelCacheDir ?? defaultModelCacheDir(), threads: ai.embeddingThreads, ...tuning.miniLm });
+function miniLm(ai: EmbedderConfig, tuning: EmbedderTuning, precision = ai.embeddingPrecision): Embedder {
+  return createMiniLmEmbedder({
+    cacheDir: ai.modelCacheDir ?? defaultModelCacheDir(),
+    threads: ai.embeddingThreads,
+    ...(precision ? { precision } : {}),
+    ...tuning.miniLm,
+  });
 }
 
 /**
@@ -79,9 +95,10 @@ export async function createEmbedder(ai: EmbedderConfig, tuning: EmbedderTuning 
  */
 export function createEmbedderForSpace(ai: EmbedderConfig, space: EmbeddingSpaceIdentity, tuning: EmbedderTuning = {}): Embedder | undefined {
   if (space.provider === 'local') {
-    if (space.model === MINILM_MODEL) {
+    if (isMiniLmModel(space.model)) {
       if (space.dimensions !== MINILM_DIMENSIONS) return undefined;
-      return (tuning.miniLmUnavailable ?? miniLmUnavailableReason)() === undefined ? miniLm(ai, tuning) : undefined;
+      const precision: WeightPrecision = space.model === MINILM_INT8_MODEL ? 'int8' : 'fp32';
+      return (tuning.miniLmUnavailable ?? miniLmUnavailableReason)() === undefined ? miniLm(ai, tuning, precision) : undefined;
     }
     if (space.model === LOCAL_EMBEDDER_MODEL) return createLocalEmbedder({ dimensions: space.dimensions });
     return undefined;

@@ -6,7 +6,7 @@
  * --calibrate` (docs/benchmarks.md, "Answers"). Other models rank sentences
  * by similarity too, but decide "not covered" by term coverage, as before.
  */
-import { MINILM_MODEL, type EmbeddingSpaceIdentity } from '@quarry/ai';
+import { isMiniLmModel, type EmbeddingSpaceIdentity } from '@quarry/ai';
 import type { SelectionOptions } from './selection.js';
 
 export const uncalibratedSelection: SelectionOptions = {
@@ -29,5 +29,5 @@ export const uncalibratedSelection: SelectionOptions = {
 export const miniLmSelection: SelectionOptions = { ...uncalibratedSelection, floor: 0.5, calibrated: true };
 
 export function selectionForSpace(space: EmbeddingSpaceIdentity | undefined): SelectionOptions {
-  return space?.provider === 'local' && space.model === MINILM_MODEL ? miniLmSelection : uncalibratedSelection;
+  return space?.provider === 'local' && isMiniLmModel(space.model) ? miniLmSelection : uncalibratedSelection;
 }

@@ -30,7 +30,19 @@ export interface BertShape {
 /** Bump when the graph changes: it is part of the cache file's key. */
 export const GRAPH_BUILDER_VERSION = 1;
 
-export function buildBertEncoderGraph(weights: Map<string, SafeTensor>, shape: BertShape): ModelSpec {
+/**
+ * How the dense layers' weights are stored. 'int8': symmetric per-column
+ * weights in a 7-bit range (AVX2 without VNNI sums u8×s8 pairs in int16, which
+ * saturates with full 8-bit weights), activations quantised per call by
+ * DynamicQuantizeLinear; ORT fuses the pattern into one quantised MatMul.
+ */
+export type WeightPrecision = 'fp32' | 'int8';
+
+export function buildBertEncoderGraph(
+  weights: Map<string, SafeTensor>,
+  shape: BertShape,
+  precision: WeightPrecision = 'fp32',
+): ModelSpec {
   const { hiddenSize: H, numLayers, numHeads, intermediateSize: I, layerNormEps } = shape;
   const headDim = H / numHeads;
   if (!Number.isInteger(headDim)) throw new Error(`hidden size ${H} is not divisible by ${numHeads} heads`);
@@ -62,6 +74,52 @@ export function buildBertEncoderGraph(weights: Map<string, SafeTensor>, shape: B
   };
   const scalar = (name: string, value: number) => init(name, Float32Array.of(value), []);
 
+  /** x · W for a weight W [inp, out]: a float MatMul, or int8 per column with the activations quantised on the fly. */
+  const matmul = (x: string, name: string, w: Float32Array, inp: number, out: number): string => {
+    if (precision === 'fp32') return op('MatMul', [x, init(name, w, [inp, out])]);
+    const q = new Int8Array(w.length);
+    const scales = new Float32Array(out);
+    for (let o = 0; o < out; o++) {
+      let max = 0;
+      for (let i = 0; i < inp; i++) max = Math.max(max, Math.abs(w[i * out + o]!));
+      const scale = max / 63 || 1;
+      scales[o] = scale;
+      for (let i = 0; i < inp; i++) q[i * out + o] = Math.round(w[i * out + o]! / scale);
+    }
+    initializers.push({ name: `${name}.q`, type: 'int8', dims: [inp, out], data: q });
+    initializers.push({ name: `${name}.zero`, type: 'int8', dims: [out], data: new Int8Array(out) });
+    init(`${name}.scale`, scales, [out]);
+    const [xq, xScale, xZero] = [`${name}.xq`, `${name}.xs`, `${name}.xz`];
+    nodes.push({ op: 'DynamicQuantizeLinear', inputs: [x], outputs: [xq, xScale, xZero], name: `n${nodes.length}_DynamicQuantizeLinear` });
+    const product = op('Cast', [op('MatMulInteger', [xq, `${name}.q`, xZero, `${name}.zero`])], { to: { i: 1 } });
+    return op('Mul', [product, op('Mul', [xScale, `${name}.scale`])]);
+  };
+
+  /** Rows of a table for the token ids: [B, S, H]. */
+  const floatRows = (name: string, table: Float32Array, dims: number[]): string =>
+    op('Gather', [init(name, table, dims), 'input_ids'], { axis: { i: 0 } });
+  /**
+   * The same from an int8 table with one scale per row (the word table is half the model's weights):
+   * gather the rows and their scales, then scale back to float.
+   */
+  const quantisedRows = (name: string, table: Float32Array, dims: number[]): string => {
+    const [rows, width] = dims as [number, number];
+    const q = new Int8Array(table.length);
+    const scales = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let max = 0;
+      for (let c = 0; c < width; c++) max = Math.max(max, Math.abs(table[r * width + c]!));
+      const scale = max / 127 || 1;
+      scales[r] = scale;
+      for (let c = 0; c < width; c++) q[r * width + c] = Math.round(table[r * width + c]! / scale);
+    }
+    initializers.push({ name: `${name}.q`, type: 'int8', dims, data: q });
+    init(`${name}.scale`, scales, [rows]);
+    const values = op('Cast', [op('Gather', [`${name}.q`, 'input_ids'], { axis: { i: 0 } })], { to: { i: 1 } }); // [B, S, H]
+    const rowScales = op('Unsqueeze', [op('Gather', [`${name}.scale`, 'input_ids'], { axis: { i: 0 } }), 'c_axis2']); // [B, S, 1]
+    return op('Mul', [values, rowScales]);
+  };
+
   /** PyTorch Linear weight [out, in] → MatMul's [in, out]. */
   const transposed = (w: Float32Array, out: number, inp: number, scale = 1): Float32Array => {
     const t = new Float32Array(w.length);
@@ -72,9 +130,8 @@ export function buildBertEncoderGraph(weights: Map<string, SafeTensor>, shape: B
     const w = get(`${prefix}.weight`);
     const b = get(`${prefix}.bias`);
     expectShape(`${prefix}.weight`, w.shape, [out, inp]);
-    const wName = init(`${prefix}.weight_t`, transposed(w.data, out, inp), [inp, out]);
     const bName = init(`${prefix}.bias`, b.data, [out]);
-    return op('Add', [op('MatMul', [x, wName]), bName]);
+    return op('Add', [matmul(x, `${prefix}.weight_t`, transposed(w.data, out, inp), inp, out), bName]);
   };
   const layerNorm = (x: string, prefix: string): string => {
     const g = init(`${prefix}.weight`, get(`${prefix}.weight`).data, [H]);
@@ -104,12 +161,11 @@ export function buildBertEncoderGraph(weights: Map<string, SafeTensor>, shape: B
   const tokenType = get('embeddings.token_type_embeddings.weight');
   const positionPlusType = new Float32Array(position.data.length);
   for (let i = 0; i < position.data.length; i++) positionPlusType[i] = position.data[i]! + tokenType.data[i % H]!;
-  init('embeddings.word', word.data, word.shape);
   init('embeddings.position_type0', positionPlusType, position.shape);
 
   const seqLen = op('Shape', ['input_ids'], { start: { i: 1 }, end: { i: 2 } }); // [S]
   const positions = op('Slice', ['embeddings.position_type0', 'c_zero', seqLen, 'c_axis0']); // [S, H]
-  const words = op('Gather', ['embeddings.word', 'input_ids'], { axis: { i: 0 } }); // [B, S, H]
+  const words = precision === 'int8' ? quantisedRows('embeddings.word', word.data, word.shape) : floatRows('embeddings.word', word.data, word.shape);
   let x = layerNorm(op('Add', [words, positions]), 'embeddings.LayerNorm');
 
   // Masks: float [B, S]; additive attention bias [B, 1, 1, S].
@@ -137,10 +193,9 @@ export function buildBertEncoderGraph(weights: Map<string, SafeTensor>, shape: B
     for (let i = 0; i < H; i++) qkvB[i] = qb[i]! * scale;
     qkvB.set(get(`${p}.attention.self.key.bias`).data, H);
     qkvB.set(get(`${p}.attention.self.value.bias`).data, 2 * H);
-    init(`${p}.qkv.weight`, qkvW, [H, 3 * H]);
     init(`${p}.qkv.bias`, qkvB, [3 * H]);
 
-    const qkv = op('Add', [op('MatMul', [x, `${p}.qkv.weight`]), `${p}.qkv.bias`]); // [B, S, 3H]
+    const qkv = op('Add', [matmul(x, `${p}.qkv.weight`, qkvW, H, 3 * H), `${p}.qkv.bias`]); // [B, S, 3H]
     const heads = op('Transpose', [op('Reshape', [qkv, 'c_qkv_shape'])], { perm: { ints: [0, 2, 1, 3] } }); // [B, 3·nh, S, hd]
     const [qh, kh, vh] = [`${p}.q`, `${p}.k`, `${p}.v`];
     nodes.push({ op: 'Split', inputs: [heads, 'c_split_qkv'], outputs: [qh, kh, vh], name: `n${nodes.length}_Split`, attributes: { axis: { i: 1 } } });
@@ -168,7 +223,7 @@ export function buildBertEncoderGraph(weights: Map<string, SafeTensor>, shape: B
     opset: 17,
     irVersion: 8,
     producerName: 'quarry',
-    producerVersion: `minilm-graph-${GRAPH_BUILDER_VERSION}`,
+    producerVersion: `minilm-graph-${GRAPH_BUILDER_VERSION}${precision === 'int8' ? '-int8' : ''}`,
     graph: {
       name: 'bert_sentence_encoder',
       nodes,

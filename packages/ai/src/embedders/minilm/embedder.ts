@@ -17,7 +17,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Embedder, EmbedderStatus, EmbeddingSpaceIdentity } from '../../types.js';
-import { locateMiniLmFiles, MINILM_DIMENSIONS, MINILM_MAX_TOKENS, MINILM_MODEL, MINILM_QUERY_MAX_TOKENS } from './model-files.js';
+import type { WeightPrecision } from './build-graph.js';
+import {
+  locateMiniLmFiles,
+  MINILM_DIMENSIONS,
+  MINILM_INT8_MODEL,
+  MINILM_MAX_TOKENS,
+  MINILM_MODEL,
+  MINILM_QUERY_MAX_TOKENS,
+} from './model-files.js';
 import type { FromWorker, ReadyInfo, ToWorker } from './protocol.js';
 import { createMiniLmTokenCounter } from './tokenizer.js';
 
@@ -34,6 +42,12 @@ export interface MiniLmEmbedderOptions {
   runBatch?: number;
   /** Texts per message to the thread: the granularity at which queries overtake passages and aborts take effect. */
   sliceSize?: number;
+  /**
+   * The dense layers' weights (config `EMBEDDING_PRECISION`): 'int8' by default, 0.6–0.7× the
+   * query time and a quarter of the weights' memory of 'fp32' at the same CISI quality
+   * (docs/benchmarks.md); each is its own embedding space.
+   */
+  precision?: WeightPrecision;
 }
 
 /** The thread entry: `worker-entry.ts` beside this file in source, `minilm-worker.js` beside the bundle. */
@@ -159,7 +173,13 @@ class MiniLmHost {
     worker.on('message', (message: FromWorker) => this.onMessage(worker, message));
     worker.on('error', (error) => this.onExit(worker, `embedding thread failed: ${error.message}`));
     worker.on('exit', (code) => this.onExit(worker, `embedding thread exited (${code})`));
-    const init: ToWorker = { type: 'init', cacheDir: this.options.cacheDir, threads: this.options.threads, runBatch: this.options.runBatch };
+    const init: ToWorker = {
+      type: 'init',
+      cacheDir: this.options.cacheDir,
+      threads: this.options.threads,
+      runBatch: this.options.runBatch,
+      precision: this.options.precision,
+    };
     worker.postMessage(init);
   }
 
@@ -233,7 +253,7 @@ const defaultThreads = () => Math.min(2, availableParallelism());
 const hosts = new Map<string, MiniLmHost>();
 
 function hostFor(options: Required<MiniLmEmbedderOptions>): MiniLmHost {
-  const key = JSON.stringify([path.resolve(options.cacheDir), options.threads, options.runBatch, options.sliceSize]);
+  const key = JSON.stringify([path.resolve(options.cacheDir), options.threads, options.runBatch, options.sliceSize, options.precision]);
   let host = hosts.get(key);
   if (!host) hosts.set(key, (host = new MiniLmHost(options)));
   return host;
@@ -251,9 +271,11 @@ export function createMiniLmEmbedder(options: MiniLmEmbedderOptions): Embedder {
     threads: options.threads ?? defaultThreads(),
     runBatch: options.runBatch ?? 1,
     sliceSize: options.sliceSize ?? 8,
+    precision: options.precision ?? 'int8',
   };
   const host = hostFor(resolved);
-  const space: EmbeddingSpaceIdentity = { provider: 'local', model: MINILM_MODEL, dimensions: MINILM_DIMENSIONS };
+  const model = resolved.precision === 'int8' ? MINILM_INT8_MODEL : MINILM_MODEL;
+  const space: EmbeddingSpaceIdentity = { provider: 'local', model, dimensions: MINILM_DIMENSIONS };
   const counter = createMiniLmTokenCounter();
   return {
     space,

@@ -21,26 +21,42 @@ const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 // The shared test cache (as NODE_ENV=test config uses), so the graph is built once per machine.
 const cacheDir = path.join(os.tmpdir(), 'quarry-models');
+// The default (int8 dense layers), and the float graph that reproduces the published values.
 const embedder = createMiniLmEmbedder({ cacheDir });
+const float = createMiniLmEmbedder({ cacheDir, precision: 'fp32' });
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'quarry-minilm-test-'));
 afterAll(async () => {
   await embedder.close?.();
+  await float.close?.();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('all-MiniLM-L6-v2 embedder', () => {
-  it('reproduces the similarities sentence-transformers publishes for this model (±0.001)', async () => {
-    // Reference: the sentence-transformers documentation ("Usage" page of sbert.net), which encodes these
-    // three sentences with SentenceTransformer("all-MiniLM-L6-v2") and prints model.similarity(...) as
-    // tensor([[1.0000, 0.6660, 0.1046], [0.6660, 1.0000, 0.1411], [0.1046, 0.1411, 1.0000]]).
-    const [weather, sunny, stadium] = await embedder.embed(['The weather is lovely today.', "It's so sunny outside!", 'He drove to the stadium.'], 'passage');
+  // Reference: the sentence-transformers documentation ("Usage" page of sbert.net), which encodes these
+  // three sentences with SentenceTransformer("all-MiniLM-L6-v2") and prints model.similarity(...) as
+  // tensor([[1.0000, 0.6660, 0.1046], [0.6660, 1.0000, 0.1411], [0.1046, 0.1411, 1.0000]]).
+  const published = ['The weather is lovely today.', "It's so sunny outside!", 'He drove to the stadium.'];
+  const expectPublished = (vectors: number[][], tolerance: number) => {
+    const [weather, sunny, stadium] = vectors;
     expect(weather).toHaveLength(384);
-    expect(Math.abs(cosine(weather!, sunny!) - 0.666)).toBeLessThanOrEqual(0.001);
-    expect(Math.abs(cosine(weather!, stadium!) - 0.1046)).toBeLessThanOrEqual(0.001);
-    expect(Math.abs(cosine(sunny!, stadium!) - 0.1411)).toBeLessThanOrEqual(0.001);
+    expect(Math.abs(cosine(weather!, sunny!) - 0.666)).toBeLessThanOrEqual(tolerance);
+    expect(Math.abs(cosine(weather!, stadium!) - 0.1046)).toBeLessThanOrEqual(tolerance);
+    expect(Math.abs(cosine(sunny!, stadium!) - 0.1411)).toBeLessThanOrEqual(tolerance);
     expect(cosine(weather!, weather!)).toBeCloseTo(1, 5);
-    expect(embedder.space).toEqual({ provider: 'local', model: 'all-MiniLM-L6-v2', dimensions: 384 });
-    expect(embedder.status).toMatchObject({ runtime: 'onnxruntime-node', state: 'ready' });
+  };
+
+  it('reproduces the similarities sentence-transformers publishes for this model (±0.001), with float weights', async () => {
+    expectPublished(await float.embed(published, 'passage'), 0.001);
+    expect(float.space).toEqual({ provider: 'local', model: 'all-MiniLM-L6-v2', dimensions: 384 });
+    expect(float.status).toMatchObject({ runtime: 'onnxruntime-node', state: 'ready' });
+  });
+
+  it('with int8 weights (the default) stays within 0.02 of them, in a space of its own, each vector within cosine 0.98 of the float one', async () => {
+    const quantised = await embedder.embed(published, 'passage');
+    expectPublished(quantised, 0.02);
+    expect(embedder.space).toEqual({ provider: 'local', model: 'all-MiniLM-L6-v2-int8', dimensions: 384 });
+    const exact = await float.embed(published, 'passage');
+    for (const [i, vector] of quantised.entries()) expect(cosine(vector, exact[i]!)).toBeGreaterThan(0.98);
   });
 
   it('puts a paraphrase closer than an unrelated sentence', async () => {
@@ -59,10 +75,16 @@ describe('all-MiniLM-L6-v2 embedder', () => {
       expect(cosine(alone!, batch[i]!)).toBeGreaterThan(0.99999);
     }
     expect(embedder.prefixes).toEqual({ query: '', passage: '' });
+    // int8 runs one text at a time whatever runBatch says: its activation scale is per run.
     const wide = createMiniLmEmbedder({ cacheDir, runBatch: 8 });
     const again = await wide.embed(texts, 'passage');
     texts.forEach((_, i) => expect(cosine(again[i]!, batch[i]!)).toBeGreaterThan(0.99999));
     await wide.close?.();
+    // Float weights do run 8 at a time, padded: the same vectors as one by one.
+    const floatWide = createMiniLmEmbedder({ cacheDir, runBatch: 8, precision: 'fp32' });
+    const padded = await floatWide.embed(texts, 'passage');
+    for (const [i, text] of texts.entries()) expect(cosine(padded[i]!, (await float.embed([text], 'passage'))[0]!)).toBeGreaterThan(0.99999);
+    await floatWide.close?.();
   });
 
   it('keeps the event loop free while it embeds 64 passages', async () => {
@@ -138,7 +160,7 @@ describe('offline, reproducible installs', () => {
     net.Socket.prototype.connect = forbidden as typeof net.Socket.prototype.connect;
     try {
       // The thread's whole path, in this thread (where the stubs apply): a fresh build, session, embedding.
-      const session = await openMiniLmSession({ cacheDir: scratch, threads: 1, runBatch: 1 });
+      const session = await openMiniLmSession({ cacheDir: scratch, threads: 1, runBatch: 1, precision: 'int8' });
       expect(session.info.built).toBe(true);
       const inThread = await session.embed(['offline embedding']);
       await session.release();
@@ -152,12 +174,13 @@ describe('offline, reproducible installs', () => {
   });
 
   it('caches the built graph, verifies it, and rebuilds a corrupt file', () => {
-    const file = minilmOnnxPath(scratch);
+    expect(minilmOnnxPath(scratch, 'int8')).not.toBe(minilmOnnxPath(scratch, 'fp32'));
+    const file = minilmOnnxPath(scratch, 'int8');
     expect(existsSync(file)).toBe(true);
-    expect(ensureMiniLmOnnx(scratch).built).toBe(false);
+    expect(ensureMiniLmOnnx(scratch, 'int8').built).toBe(false);
     truncateSync(file, 1000);
-    expect(ensureMiniLmOnnx(scratch).built).toBe(true);
-    expect(ensureMiniLmOnnx(scratch).built).toBe(false);
+    expect(ensureMiniLmOnnx(scratch, 'int8').built).toBe(true);
+    expect(ensureMiniLmOnnx(scratch, 'int8').built).toBe(false);
   });
 
   it('installs onnxruntime-node without its download step, and its bundled CPU binary loads', () => {
@@ -175,15 +198,20 @@ describe('offline, reproducible installs', () => {
 describe('embedder choice', () => {
   it('defaults to all-MiniLM-L6-v2, and falls back to the hashed embedder only with a stated reason', async () => {
     const chosen = await createEmbedder({ timeoutMs: 1_000, modelCacheDir: cacheDir });
-    expect(chosen.space).toEqual({ provider: 'local', model: 'all-MiniLM-L6-v2', dimensions: 384 });
+    expect(chosen.space).toEqual({ provider: 'local', model: 'all-MiniLM-L6-v2-int8', dimensions: 384 });
+    const exact = await createEmbedder({ timeoutMs: 1_000, modelCacheDir: cacheDir, embeddingPrecision: 'fp32' });
+    expect(exact.space).toEqual({ provider: 'local', model: 'all-MiniLM-L6-v2', dimensions: 384 });
     const fallback = await createEmbedder({ timeoutMs: 1_000 }, { miniLmUnavailable: () => 'simulated: no native add-on' });
     expect(fallback.space).toEqual({ provider: 'local', model: 'hashed-ngrams-v1', dimensions: 384 });
     expect(fallback.status).toMatchObject({ runtime: 'hashed', fallbackReason: expect.stringContaining('simulated: no native add-on') });
   });
 
-  it('serves both local spaces', () => {
+  it('serves every local space: the model at either precision (whatever is configured now), and the hashed one', () => {
     const ai = { timeoutMs: 1_000, modelCacheDir: cacheDir };
-    expect(createEmbedderForSpace(ai, { provider: 'local', model: 'all-MiniLM-L6-v2', dimensions: 384 })?.status?.runtime).toBe('onnxruntime-node');
+    expect(createEmbedderForSpace(ai, { provider: 'local', model: 'all-MiniLM-L6-v2', dimensions: 384 })?.space.model).toBe('all-MiniLM-L6-v2');
+    expect(createEmbedderForSpace({ ...ai, embeddingPrecision: 'fp32' }, { provider: 'local', model: 'all-MiniLM-L6-v2-int8', dimensions: 384 })?.space.model).toBe(
+      'all-MiniLM-L6-v2-int8',
+    );
     expect(createEmbedderForSpace(ai, { provider: 'local', model: 'hashed-ngrams-v1', dimensions: 384 })?.status?.runtime).toBe('hashed');
     expect(createEmbedderForSpace(ai, { provider: 'local', model: 'all-MiniLM-L6-v2', dimensions: 128 })).toBeUndefined();
     expect(createEmbedderForSpace(ai, { provider: 'local', model: 'all-MiniLM-L6-v2', dimensions: 384 }, { miniLmUnavailable: () => 'no' })).toBeUndefined();

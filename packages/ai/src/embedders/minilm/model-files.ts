@@ -11,6 +11,17 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export const MINILM_MODEL = 'all-MiniLM-L6-v2';
+/**
+ * The same model with int8 dense layers (build-graph.ts): its own embedding
+ * space, since its vectors differ from the float ones (cosine ≥ 0.98 on CISI,
+ * bench/query-embed.ts), so a change of precision re-embeds in the background.
+ */
+export const MINILM_INT8_MODEL = 'all-MiniLM-L6-v2-int8';
+
+/** Whether an embedding space's model is all-MiniLM-L6-v2 at either precision. */
+export function isMiniLmModel(model: string): boolean {
+  return model === MINILM_MODEL || model === MINILM_INT8_MODEL;
+}
 export const MINILM_DIMENSIONS = 384;
 /** sentence-transformers' max_seq_length for this model, in word pieces including [CLS] and [SEP]. */
 export const MINILM_MAX_TOKENS = 256;

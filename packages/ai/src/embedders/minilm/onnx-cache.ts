@@ -13,7 +13,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { buildBertEncoderGraph, GRAPH_BUILDER_VERSION } from './build-graph.js';
+import { buildBertEncoderGraph, GRAPH_BUILDER_VERSION, type WeightPrecision } from './build-graph.js';
 import { locateMiniLmFiles, MINILM_MODEL, MINILM_WEIGHTS_SHA256 } from './model-files.js';
 import { encodeModel } from './onnx-writer.js';
 import { readSafetensors, sha256Hex } from './safetensors.js';
@@ -26,8 +26,8 @@ export interface OnnxCacheResult {
   ms: number;
 }
 
-export function minilmOnnxPath(cacheDir: string): string {
-  const key = sha256Hex(new TextEncoder().encode(`${MINILM_WEIGHTS_SHA256}:graph-v${GRAPH_BUILDER_VERSION}:opset17:fp32`)).slice(0, 16);
+export function minilmOnnxPath(cacheDir: string, precision: WeightPrecision = 'fp32'): string {
+  const key = sha256Hex(new TextEncoder().encode(`${MINILM_WEIGHTS_SHA256}:graph-v${GRAPH_BUILDER_VERSION}:opset17:${precision}`)).slice(0, 16);
   return path.join(cacheDir, `${MINILM_MODEL}.${key}.onnx`);
 }
 
@@ -52,7 +52,7 @@ interface BertConfigJson {
 }
 
 /** Builds the ONNX model bytes from the installed package (verifying the weights' SHA-256). */
-export function buildMiniLmOnnx(): { chunks: Uint8Array[]; length: number } {
+export function buildMiniLmOnnx(precision: WeightPrecision = 'fp32'): { chunks: Uint8Array[]; length: number } {
   const files = locateMiniLmFiles();
   const config = JSON.parse(readFileSync(files.config, 'utf8')) as BertConfigJson;
   if (config.hidden_act !== 'gelu' || (config.position_embedding_type ?? 'absolute') !== 'absolute') {
@@ -66,18 +66,18 @@ export function buildMiniLmOnnx(): { chunks: Uint8Array[]; length: number } {
       numHeads: config.num_attention_heads,
       intermediateSize: config.intermediate_size,
       layerNormEps: config.layer_norm_eps,
-    }),
+    }, precision),
   );
 }
 
 /** The path of a verified ONNX file in `cacheDir`, building it first if needed. */
-export function ensureMiniLmOnnx(cacheDir: string): OnnxCacheResult {
+export function ensureMiniLmOnnx(cacheDir: string, precision: WeightPrecision = 'fp32'): OnnxCacheResult {
   const started = performance.now();
-  const file = minilmOnnxPath(cacheDir);
+  const file = minilmOnnxPath(cacheDir, precision);
   if (verified(file)) return { path: file, built: false, ms: performance.now() - started };
 
   mkdirSync(cacheDir, { recursive: true });
-  const encoded = buildMiniLmOnnx();
+  const encoded = buildMiniLmOnnx(precision);
   const hash = createHash('sha256');
   const suffix = `${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const tmp = `${file}.${suffix}`;

@@ -8,15 +8,15 @@
  * Same input → same bytes (no maps, no timestamps).
  */
 
-export type ElemType = 'float' | 'float16' | 'int64';
-const ELEM_TYPE: Record<ElemType, number> = { float: 1, float16: 10, int64: 7 };
+export type ElemType = 'float' | 'float16' | 'int64' | 'int8';
+const ELEM_TYPE: Record<ElemType, number> = { float: 1, float16: 10, int64: 7, int8: 3 };
 
 export interface TensorSpec {
   name: string;
   type: ElemType;
   dims: number[];
-  /** float → Float32Array, float16 → Uint16Array (bit patterns), int64 → BigInt64Array. */
-  data: Float32Array | Uint16Array | BigInt64Array;
+  /** float → Float32Array, float16 → Uint16Array (bit patterns), int64 → BigInt64Array, int8 → Int8Array. */
+  data: Float32Array | Uint16Array | BigInt64Array | Int8Array;
 }
 
 export type AttributeValue =

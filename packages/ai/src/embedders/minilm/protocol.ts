@@ -1,3 +1,5 @@
+import type { WeightPrecision } from './build-graph.js';
+
 /** Messages between the MiniLM host (any thread) and its embedding worker thread. */
 
 export interface InitMessage {
@@ -7,6 +9,8 @@ export interface InitMessage {
   threads: number;
   /** Texts per ONNX run; a call's texts are sorted by length first, so padding stays small. */
   runBatch: number;
+  /** The dense layers' weights: float, or int8 (see build-graph.ts). */
+  precision: WeightPrecision;
 }
 
 export interface EmbedRequest {

@@ -4,6 +4,7 @@
  * thread (worker-entry.ts); tests also call it directly.
  */
 import * as ort from 'onnxruntime-node';
+import type { WeightPrecision } from './build-graph.js';
 import { MINILM_DIMENSIONS } from './model-files.js';
 import { ensureMiniLmOnnx } from './onnx-cache.js';
 import type { ReadyInfo } from './protocol.js';
@@ -19,10 +20,17 @@ export interface MiniLmSession {
   release(): Promise<void>;
 }
 
-export async function openMiniLmSession(options: { cacheDir: string; threads: number; runBatch: number }): Promise<MiniLmSession> {
+export async function openMiniLmSession(options: {
+  cacheDir: string;
+  threads: number;
+  runBatch: number;
+  precision?: WeightPrecision;
+}): Promise<MiniLmSession> {
   const tokenizer = loadMiniLmTokenizer();
-  const runBatch = Math.max(1, options.runBatch);
-  const onnx = ensureMiniLmOnnx(options.cacheDir);
+  // int8 quantises each run's activations with one scale for the whole run, so a text's vector would
+  // depend on the texts (and padding) beside it: int8 runs one text at a time, which is fastest on CPU anyway.
+  const runBatch = options.precision === 'int8' ? 1 : Math.max(1, options.runBatch);
+  const onnx = ensureMiniLmOnnx(options.cacheDir, options.precision);
   const started = performance.now();
   const session = await ort.InferenceSession.create(onnx.path, {
     intraOpNumThreads: options.threads,
