@@ -43,8 +43,8 @@ export interface MiniLmEmbedderOptions {
   /** Texts per message to the thread: the granularity at which queries overtake passages and aborts take effect. */
   sliceSize?: number;
   /**
-   * The dense layers' weights (config `EMBEDDING_PRECISION`): 'int8' by default, 0.6–0.7× the
-   * query time and a quarter of the weights' memory of 'fp32' at the same CISI quality
+   * The dense layers' weights (config `EMBEDDING_PRECISION`): 'int8' by default, 0.65–0.75× the
+   * query time and half the memory of 'fp32' at the same CISI quality
    * (docs/benchmarks.md); each is its own embedding space.
    */
   precision?: WeightPrecision;
