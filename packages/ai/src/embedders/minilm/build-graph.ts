@@ -38,6 +38,27 @@ export const GRAPH_BUILDER_VERSION = 1;
  */
 export type WeightPrecision = 'fp32' | 'int8';
 
+/**
+ * Symmetric int8 quantisation with one scale per group (a column or a row): element k of group g sits at
+ * g·groupStride + k·elementStride, and each group's largest magnitude maps to ±levels.
+ */
+function quantiseGroups(
+  values: Float32Array,
+  layout: { groups: number; length: number; groupStride: number; elementStride: number; levels: number },
+): { q: Int8Array; scales: Float32Array } {
+  const { groups, length, groupStride, elementStride, levels } = layout;
+  const q = new Int8Array(values.length);
+  const scales = new Float32Array(groups);
+  for (let g = 0; g < groups; g++) {
+    let max = 0;
+    for (let k = 0; k < length; k++) max = Math.max(max, Math.abs(values[g * groupStride + k * elementStride]!));
+    const scale = max / levels || 1;
+    scales[g] = scale;
+    for (let k = 0; k < length; k++) q[g * groupStride + k * elementStride] = Math.round(values[g * groupStride + k * elementStride]! / scale);
+  }
+  return { q, scales };
+}
+
 export function buildBertEncoderGraph(
   weights: Map<string, SafeTensor>,
   shape: BertShape,
@@ -77,15 +98,7 @@ export function buildBertEncoderGraph(
   /** x · W for a weight W [inp, out]: a float MatMul, or int8 per column with the activations quantised on the fly. */
   const matmul = (x: string, name: string, w: Float32Array, inp: number, out: number): string => {
     if (precision === 'fp32') return op('MatMul', [x, init(name, w, [inp, out])]);
-    const q = new Int8Array(w.length);
-    const scales = new Float32Array(out);
-    for (let o = 0; o < out; o++) {
-      let max = 0;
-      for (let i = 0; i < inp; i++) max = Math.max(max, Math.abs(w[i * out + o]!));
-      const scale = max / 63 || 1;
-      scales[o] = scale;
-      for (let i = 0; i < inp; i++) q[i * out + o] = Math.round(w[i * out + o]! / scale);
-    }
+    const { q, scales } = quantiseGroups(w, { groups: out, length: inp, groupStride: 1, elementStride: out, levels: 63 });
     initializers.push({ name: `${name}.q`, type: 'int8', dims: [inp, out], data: q });
     initializers.push({ name: `${name}.zero`, type: 'int8', dims: [out], data: new Int8Array(out) });
     init(`${name}.scale`, scales, [out]);
@@ -95,29 +108,21 @@ export function buildBertEncoderGraph(
     return op('Mul', [product, op('Mul', [xScale, `${name}.scale`])]);
   };
 
-  /** Rows of a table for the token ids: [B, S, H]. */
-  const floatRows = (name: string, table: Float32Array, dims: number[]): string =>
-    op('Gather', [init(name, table, dims), 'input_ids'], { axis: { i: 0 } });
   /**
-   * The same from an int8 table with one scale per row (the word table is half the model's weights):
-   * gather the rows and their scales, then scale back to float.
+   * A lookup table (the word table: half the model's weights), float or int8 with one scale per row;
+   * `rows()` gathers the rows for the token ids ([B, S, H]), scaled back to float.
    */
-  const quantisedRows = (name: string, table: Float32Array, dims: number[]): string => {
-    const [rows, width] = dims as [number, number];
-    const q = new Int8Array(table.length);
-    const scales = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let max = 0;
-      for (let c = 0; c < width; c++) max = Math.max(max, Math.abs(table[r * width + c]!));
-      const scale = max / 127 || 1;
-      scales[r] = scale;
-      for (let c = 0; c < width; c++) q[r * width + c] = Math.round(table[r * width + c]! / scale);
+  const table = (name: string, data: Float32Array, dims: number[]): { rows: () => string } => {
+    const gather = (t: string) => op('Gather', [t, 'input_ids'], { axis: { i: 0 } });
+    if (precision === 'fp32') {
+      init(name, data, dims);
+      return { rows: () => gather(name) };
     }
+    const [rows, width] = dims as [number, number];
+    const { q, scales } = quantiseGroups(data, { groups: rows, length: width, groupStride: width, elementStride: 1, levels: 127 });
     initializers.push({ name: `${name}.q`, type: 'int8', dims, data: q });
     init(`${name}.scale`, scales, [rows]);
-    const values = op('Cast', [op('Gather', [`${name}.q`, 'input_ids'], { axis: { i: 0 } })], { to: { i: 1 } }); // [B, S, H]
-    const rowScales = op('Unsqueeze', [op('Gather', [`${name}.scale`, 'input_ids'], { axis: { i: 0 } }), 'c_axis2']); // [B, S, 1]
-    return op('Mul', [values, rowScales]);
+    return { rows: () => op('Mul', [op('Cast', [gather(`${name}.q`)], { to: { i: 1 } }), op('Unsqueeze', [gather(`${name}.scale`), 'c_axis2'])]) };
   };
 
   /** PyTorch Linear weight [out, in] → MatMul's [in, out]. */
@@ -130,8 +135,9 @@ export function buildBertEncoderGraph(
     const w = get(`${prefix}.weight`);
     const b = get(`${prefix}.bias`);
     expectShape(`${prefix}.weight`, w.shape, [out, inp]);
-    const bName = init(`${prefix}.bias`, b.data, [out]);
-    return op('Add', [matmul(x, `${prefix}.weight_t`, transposed(w.data, out, inp), inp, out), bName]);
+    // Weight before bias: the float graph's initializers keep the order (and bytes) they had before int8.
+    const product = matmul(x, `${prefix}.weight_t`, transposed(w.data, out, inp), inp, out);
+    return op('Add', [product, init(`${prefix}.bias`, b.data, [out])]);
   };
   const layerNorm = (x: string, prefix: string): string => {
     const g = init(`${prefix}.weight`, get(`${prefix}.weight`).data, [H]);
@@ -161,11 +167,12 @@ export function buildBertEncoderGraph(
   const tokenType = get('embeddings.token_type_embeddings.weight');
   const positionPlusType = new Float32Array(position.data.length);
   for (let i = 0; i < position.data.length; i++) positionPlusType[i] = position.data[i]! + tokenType.data[i % H]!;
+  const wordTable = table('embeddings.word', word.data, word.shape);
   init('embeddings.position_type0', positionPlusType, position.shape);
 
   const seqLen = op('Shape', ['input_ids'], { start: { i: 1 }, end: { i: 2 } }); // [S]
   const positions = op('Slice', ['embeddings.position_type0', 'c_zero', seqLen, 'c_axis0']); // [S, H]
-  const words = precision === 'int8' ? quantisedRows('embeddings.word', word.data, word.shape) : floatRows('embeddings.word', word.data, word.shape);
+  const words = wordTable.rows(); // [B, S, H]
   let x = layerNorm(op('Add', [words, positions]), 'embeddings.LayerNorm');
 
   // Masks: float [B, S]; additive attention bias [B, 1, 1, S].
@@ -193,9 +200,8 @@ export function buildBertEncoderGraph(
     for (let i = 0; i < H; i++) qkvB[i] = qb[i]! * scale;
     qkvB.set(get(`${p}.attention.self.key.bias`).data, H);
     qkvB.set(get(`${p}.attention.self.value.bias`).data, 2 * H);
-    init(`${p}.qkv.bias`, qkvB, [3 * H]);
-
-    const qkv = op('Add', [matmul(x, `${p}.qkv.weight`, qkvW, H, 3 * H), `${p}.qkv.bias`]); // [B, S, 3H]
+    const qkvProduct = matmul(x, `${p}.qkv.weight`, qkvW, H, 3 * H);
+    const qkv = op('Add', [qkvProduct, init(`${p}.qkv.bias`, qkvB, [3 * H])]); // [B, S, 3H]
     const heads = op('Transpose', [op('Reshape', [qkv, 'c_qkv_shape'])], { perm: { ints: [0, 2, 1, 3] } }); // [B, 3·nh, S, hd]
     const [qh, kh, vh] = [`${p}.q`, `${p}.k`, `${p}.v`];
     nodes.push({ op: 'Split', inputs: [heads, 'c_split_qkv'], outputs: [qh, kh, vh], name: `n${nodes.length}_Split`, attributes: { axis: { i: 1 } } });
