@@ -56,14 +56,22 @@ async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop():
 }
 
 /** Starts `quarry serve` from the build and waits (bounded) until /api/health answers 200. */
-export async function startServer(options: { driver: 'pglite' | 'postgres'; env?: Record<string, string>; cli?: string }): Promise<Server> {
+export async function startServer(options: {
+  driver: 'pglite' | 'postgres';
+  env?: Record<string, string>;
+  cli?: string;
+  /** PGlite: reuse this DATA_DIR (kept when the server stops) instead of a fresh copy of the template. */
+  dataDir?: string;
+}): Promise<Server> {
   const cli = options.cli ?? cliPath;
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'quarry-bench-http-'));
+  const keep = options.dataDir !== undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'quarry-bench-http-'));
   let drop = async () => {};
   let databaseUrl: string | undefined;
-  if (options.driver === 'pglite') await copyPgliteTemplate(dataDir);
-  else {
+  if (options.driver === 'pglite') {
+    if (!keep) await copyPgliteTemplate(dataDir);
+  } else {
     const scratch = await scratchPostgres(postgresAdminUrl!);
     databaseUrl = scratch.url;
     drop = scratch.drop;
@@ -88,9 +96,9 @@ export async function startServer(options: { driver: 'pglite' | 'postgres'; env?
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
-  const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-4000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  const keepTail = (d: Buffer) => (tail = (tail + d.toString()).slice(-4000));
+  child.stdout!.on('data', keepTail);
+  child.stderr!.on('data', keepTail);
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
@@ -99,7 +107,7 @@ export async function startServer(options: { driver: 'pglite' | 'postgres'; env?
     await exited;
     clearTimeout(timer);
     await drop().catch(() => {});
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
   };
   // Bounded: 240 polls of 250 ms.
   for (let i = 0; i < 240; i++) {

@@ -85,7 +85,7 @@ IFS='|' read -r MIG_COUNT MIG_LAST MIG_HASH <<<"$MIGRATIONS"
 # Row counts of the tables that matter, skipping any that do not exist.
 COUNTS=$(psql_at "SELECT string_agg(format('\"%s\": %s', t, (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I', t), false, true, '')))[1]::text), ', ' ORDER BY t)
   FROM unnest(ARRAY['users','workspaces','memberships','documents','passages','passage_embeddings','audit_events']) AS t WHERE to_regclass(t) IS NOT NULL")
-APP_VERSION=$(compose exec -T web wget -qO- http://127.0.0.1:2000/api/health 2>/dev/null | grep -o '"version":"[^"]*"' | head -1 | cut -d'"' -f4 || true)
+APP_VERSION=$(compose exec -T web node -e "fetch('http://127.0.0.1:2000/api/health',{signal:AbortSignal.timeout(10000)}).then((r)=>r.text()).then((t)=>process.stdout.write(t),()=>process.exit(1))" 2>/dev/null | grep -o '"version":"[^"]*"' | head -1 | cut -d'"' -f4 || true)
 WEB_IMAGE_ID=$(docker inspect -f '{{.Image}}' "$(compose ps -q web 2>/dev/null | head -1)" 2>/dev/null || true)
 if [ -z "$APP_VERSION" ] && [ -n "$WEB_IMAGE_ID" ]; then
   APP_VERSION=$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$WEB_IMAGE_ID" 2>/dev/null || true)

@@ -177,7 +177,7 @@ describe('the compose file keeps the promised shape', () => {
     expect(web!.depends_on?.postgres?.condition).toBe('service_healthy');
     expect(caddy!.depends_on?.web?.condition).toBe('service_healthy');
     expect(postgres!.healthcheck?.test.join(' ')).toMatch(/pg_isready -h 127\.0\.0\.1/);
-    expect(web!.healthcheck?.test.join(' ')).toMatch(/wget .*http:\/\/127\.0\.0\.1:2000\/api\/health/);
+    expect(web!.healthcheck?.test.join(' ')).toMatch(/^CMD node -e fetch\('http:\/\/127\.0\.0\.1:2000\/api\/health'/);
   });
 
   it('migrates as the owner in a one-shot service, then serves as the app role (G1)', () => {

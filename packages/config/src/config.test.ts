@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.port).toBe(2000);
     expect(config.host).toBe('127.0.0.1');
-    expect(config.database).toEqual({ kind: 'pglite', dir: './data' });
+    expect(config.database).toEqual({ kind: 'pglite', dir: './data', sharedBuffers: 'auto' });
     expect(config.storage).toEqual({ driver: 'fs', dir: './data/objects', reserveBytes: 256 * 1024 * 1024, watchDirs: ['./data'] });
     expect(config.ai.embedding).toBeUndefined();
     expect(config.ai.chat).toBeUndefined();
@@ -70,6 +70,13 @@ describe('loadConfig', () => {
     });
     expect(config.storage).toMatchObject({ driver: 's3', endpoint: 'https://abc123.r2.cloudflarestorage.com', bucket: 'quarry' });
     expect(config.auth.signupMode).toBe('invite');
+  });
+
+  it('sizes the embedded buffer pool by the data unless PGLITE_SHARED_BUFFERS fixes it, and refuses a malformed size', () => {
+    expect(loadConfig({}).database).toMatchObject({ kind: 'pglite', sharedBuffers: 'auto' });
+    expect(loadConfig({ PGLITE_SHARED_BUFFERS: '256MB' }).database).toMatchObject({ kind: 'pglite', sharedBuffers: 256 });
+    expect(() => loadConfig({ PGLITE_SHARED_BUFFERS: '1GB' })).toThrow(/PGLITE_SHARED_BUFFERS/);
+    expect(() => loadConfig({ PGLITE_SHARED_BUFFERS: '8MB' })).toThrow(/PGLITE_SHARED_BUFFERS/);
   });
 
   it('treats empty values as unset (compose passes unset optional variables as "")', () => {

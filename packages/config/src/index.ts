@@ -36,6 +36,13 @@ const schema = z.object({
   // The pre-initialised embedded cluster a fresh DATA_DIR is copied from: a directory, or `off` (initdb).
   // Unset: the one `npm run build` made beside the server bundle, if any.
   PGLITE_TEMPLATE: z.string().min(1).optional(),
+  // The embedded database's buffer pool: `auto` (sized by the data at each start, 32–128 MB) or e.g. `256MB`.
+  PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^(auto|\d{1,5}MB)$/, 'must be `auto` or a size in MB such as `128MB`')
+    .default('auto')
+    .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v.slice(0, -2))))
+    .refine((v) => v === 'auto' || (v >= 16 && v <= 16384), 'must be between 16MB and 16384MB'),
   DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   // `quarry migrate` only: the role the app serves with (created if missing, granted DML; docs/security.md §5).
@@ -186,6 +193,7 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
           kind: 'pglite',
           dir: env.DATA_DIR,
           ...(env.PGLITE_TEMPLATE === undefined ? {} : { template: env.PGLITE_TEMPLATE === 'off' ? (false as const) : env.PGLITE_TEMPLATE }),
+          sharedBuffers: env.PGLITE_SHARED_BUFFERS,
         } as const),
     /** `quarry migrate` creates or updates this role and grants it what the app needs (PostgreSQL only). */
     appRole:

@@ -18,7 +18,7 @@ import { PgliteThread, pgliteThreadAvailable, threadByDefault } from './pglite-t
 import { startStallGuard } from './pglite-thread/stall-guard.js';
 import { pgliteTemplateDir, seedFromTemplate, type PgliteTemplateInfo } from './pglite-template.js';
 import { migrationsFolder } from './migrate.js';
-import { pgliteOptions } from './pglite-options.js';
+import { pgliteOptions, type SharedBuffers } from './pglite-options.js';
 
 export { DatabaseDiskFullError, diskFullReason, isDiskFullError } from './pglite-gate.js';
 
@@ -45,6 +45,8 @@ export type DatabaseTarget =
        * statements never hold the HTTP event loop. Off: on the main thread, as before.
        */
       thread?: boolean;
+      /** PostgreSQL's buffer pool: 'auto' (default: sized by the data at each start, see pglite-options.ts) or MB. */
+      sharedBuffers?: SharedBuffers;
     }
   | { kind: 'postgres'; url: string; poolMax?: number };
 
@@ -122,8 +124,8 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>): 
   const pgdata = path.join(dataDir, 'pglite');
   const threaded = (target.thread ?? threadByDefault) && pgliteThreadAvailable();
   const open = threaded
-    ? async () => (await PgliteThread.open(pgdata)) as unknown as PGlite
-    : () => PGlite.create(pgliteOptions(pgdata));
+    ? async () => (await PgliteThread.open(pgdata, target.sharedBuffers)) as unknown as PGlite
+    : () => PGlite.create(pgliteOptions(pgdata, target.sharedBuffers));
   let client: PGlite;
   let seededFrom: PgliteTemplateInfo | undefined;
   try {

@@ -5,6 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drivers, freshTarget, openTestDatabase, postgresUrl, type TestDatabase } from '../../../test/support/databases.js';
 import { ensureVectorIndex, openDatabase, queryRows, runMigrations, vectorIndexName } from './index.js';
+import { relationBytes, sharedBuffersForSize } from './pglite-options.js';
 import { auditEvents, documents, embeddingSpaces, passageEmbeddings, passages, workspaces } from './schema.js';
 
 /** The database's own message (Drizzle wraps it as the error's cause). */
@@ -89,6 +90,37 @@ describe.each(drivers)('database on %s', (driver) => {
       await second.close();
     } finally {
       await cleanup();
+    }
+  });
+});
+
+describe('PGlite buffer pool', () => {
+  it('is sized by the data: 1.5× the relations in 16 MB steps, within 32–128 MB', () => {
+    const MB = 1024 * 1024;
+    expect(sharedBuffersForSize(0)).toBe(32);
+    expect(sharedBuffersForSize(7.5 * MB)).toBe(32);
+    expect(sharedBuffersForSize(50 * MB)).toBe(80);
+    expect(sharedBuffersForSize(400 * MB)).toBe(128);
+  });
+
+  it('opens an empty database with the smallest pool, and with a fixed size when one is given', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'quarry-pool-'));
+    try {
+      let handle = await openDatabase({ kind: 'pglite', dir, watchdogStallMs: 0 });
+      try {
+        expect(relationBytes(path.join(dir, 'pglite'))).toBeGreaterThan(0);
+        expect((await queryRows<{ shared_buffers: string }>(handle.db, sql`SHOW shared_buffers`))[0]!.shared_buffers).toBe('32MB');
+      } finally {
+        await handle.close();
+      }
+      handle = await openDatabase({ kind: 'pglite', dir, watchdogStallMs: 0, sharedBuffers: 48 });
+      try {
+        expect((await queryRows<{ shared_buffers: string }>(handle.db, sql`SHOW shared_buffers`))[0]!.shared_buffers).toBe('48MB');
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -505,7 +505,7 @@ image_figures() {
   local web base
   web=$(docker image inspect -f '{{.Size}}' "$WEB_IMAGE" 2>/dev/null || echo 0)
   base=$(docker image inspect -f '{{.Size}}' "$NODE_STANDIN" 2>/dev/null || echo 0)
-  figure "web image above its Node base" "$(( (web - base) / 1000000 )) MB (production node_modules + dist + wget)"
+  figure "web image above its Node base" "$(( (web - base) / 1000000 )) MB (production node_modules + dist)"
   # Each layer of the web image, newest first (docs/benchmarks.md quotes it): what each Dockerfile step adds.
   docker history --no-trunc --format '{{.Size}}\t{{.CreatedBy}}' "$WEB_IMAGE" 2>/dev/null \
     | awk -F'\t' '{ c = $2; gsub(/[ \t]+/, " ", c); print $1 "\t" substr(c, 1, 160) }' >"$WORK/web-history.txt"

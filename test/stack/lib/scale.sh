@@ -21,9 +21,21 @@ scale_to() { # web workers
   }
 }
 replicas() { compose ps -q "$1" 2>/dev/null | sort; }
-in_replica() { # container path [wget args…]: GET from inside a web replica, straight to its own port
+# A request from inside a web replica, straight to its own port, with the image's own Node (it has no wget or
+# curl). Options: --header 'Name: value' (repeatable), --post-data BODY (POST), --status (print the status code,
+# not the body). Without --status a non-2xx answer prints nothing and fails, as `wget -qO-` did.
+REPLICA_HTTP='const [path, ...a] = process.argv.slice(1); const headers = {}; let body; let status = false;
+for (let i = 0; i < a.length; i++) {
+  if (a[i] === "--header") { const h = a[++i]; const k = h.indexOf(":"); headers[h.slice(0, k).trim()] = h.slice(k + 1).trim(); }
+  else if (a[i] === "--post-data") body = a[++i];
+  else if (a[i] === "--status") status = true;
+}
+fetch("http://127.0.0.1:2000" + path, { method: body === undefined ? "GET" : "POST", headers, body, signal: AbortSignal.timeout(15000) })
+  .then(async (r) => { if (status) process.stdout.write(String(r.status)); else if (r.ok) process.stdout.write(await r.text()); else process.exitCode = 1; })
+  .catch(() => process.exit(1));'
+in_replica() { # container path [--header H]… [--post-data BODY] [--status]
   local c=$1 path=$2; shift 2
-  docker exec "$c" wget -qO- -T 15 "$@" "http://127.0.0.1:2000$path" 2>/dev/null
+  docker exec "$c" node -e "$REPLICA_HTTP" "$path" "$@" 2>/dev/null
 }
 
 # An ingest batch: upload, then wait until every document is ready; prints "docs bytes seconds".
@@ -68,8 +80,8 @@ check_scale_out() {
   me2=$(in_replica "$w2" /api/me --header "Cookie: $cookie" | jfield user.email)
   expect "scale-out: one session cookie works on both replicas" "replica 1: ${me1:-refused}, replica 2: ${me2:-refused}" test "$me1" = "admin@$DOMAIN" -a "$me2" = "admin@$DOMAIN"
   local inv token looked
-  inv=$(docker exec "$w1" wget -qO- -T 15 --header "Cookie: $cookie" --header "Origin: https://$DOMAIN" --header 'Content-Type: application/json' \
-    --post-data '{"email":"invitee@quarry.test"}' http://127.0.0.1:2000/api/admin/invitations 2>/dev/null)
+  inv=$(in_replica "$w1" /api/admin/invitations --header "Cookie: $cookie" --header "Origin: https://$DOMAIN" --header 'Content-Type: application/json' \
+    --post-data '{"email":"invitee@quarry.test"}')
   token=$(jfield token <<<"$inv")
   looked=$(in_replica "$w2" "/api/invitations/$token" | jfield email)
   expect "scale-out: an invitation made on replica 1 is found on replica 2" "lookup on replica 2: ${looked:-not found}" test "$looked" = invitee@quarry.test
@@ -78,7 +90,8 @@ check_scale_out() {
     # Wrong passwords for one account, alternating replicas: the 6th is over the limit of 5 wherever it lands.
     local target=$w1
     [ $((i % 2)) = 0 ] && target=$w2
-    code=$(docker exec "$target" sh -c "wget -S -qO- -T 15 --header 'Origin: https://$DOMAIN' --header 'Content-Type: application/json' --post-data '{\"email\":\"invitee@quarry.test\",\"password\":\"wrong-$i\"}' http://127.0.0.1:2000/api/auth/sign-in/email 2>&1 | awk '/HTTP\\//{print \$2}' | tail -1")
+    code=$(in_replica "$target" /api/auth/sign-in/email --status --header "Origin: https://$DOMAIN" --header 'Content-Type: application/json' \
+      --post-data "{\"email\":\"invitee@quarry.test\",\"password\":\"wrong-$i\"}")
     codes="$codes$code "
   done
   expect "scale-out: the sign-in limit counts across replicas" "attempts 1–6, alternating replicas: $codes(5 refusals, then 429)" test "$(awk '{print $6}' <<<"$codes")" = 429

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { reviveError, type FromThread, type QueryOptions, type SerializedError, type ToThread } from './protocol.js';
+import type { SharedBuffers } from '../pglite-options.js';
 
 type Outgoing = ToThread extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
@@ -95,10 +96,10 @@ export class PgliteThread {
   }
 
   /** Starts the thread and opens PGlite on `dataDir` in it; rejects as PGlite.create would. */
-  static async open(dataDir: string): Promise<PgliteThread> {
+  static async open(dataDir: string, sharedBuffers: SharedBuffers = 'auto'): Promise<PgliteThread> {
     const code = threadEntry();
     if (!code) throw new Error('the embedded database thread entry (pglite-worker.js) is missing beside the server bundle');
-    const worker = new Worker(code, { eval: true, workerData: { dataDir } });
+    const worker = new Worker(code, { eval: true, workerData: { dataDir, sharedBuffers } });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromThread) => {
         if (message.type === 'ready') done(undefined);

@@ -6,11 +6,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { pgliteOptions } from '../pglite-options.js';
+import { pgliteOptions, type SharedBuffers } from '../pglite-options.js';
 import { serializeError, type FromThread, type QueryOptions, type ToThread } from './protocol.js';
 
 const port = parentPort!;
-const { dataDir } = workerData as { dataDir: string };
+const { dataDir, sharedBuffers } = workerData as { dataDir: string; sharedBuffers: SharedBuffers };
 const send = (message: FromThread) => port.postMessage(message);
 
 const asText = (value: string) => value;
@@ -92,7 +92,7 @@ port.on('message', (message: ToThread) => {
 });
 
 try {
-  db = await PGlite.create(pgliteOptions(dataDir));
+  db = await PGlite.create(pgliteOptions(dataDir, sharedBuffers));
   send({ type: 'ready' });
 } catch (error) {
   send({ type: 'failed', error: serializeError(error) });

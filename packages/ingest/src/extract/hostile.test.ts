@@ -234,6 +234,22 @@ describe('limits of the extraction process (memory and time), and deterministic 
     expect(ok.passages.map((p) => p.text)).toEqual(['Fine.']);
   });
 
+  it('an idle extraction process exits after idleExitMs, giving its memory back; the next document starts another', async () => {
+    const brief = new IsolatedExtractor({ idleExitMs: 200 });
+    try {
+      const first = await brief.extractPassages(enc('One.'), 'text/plain', { chunk, timeoutMs: 60_000 });
+      expect(first.passages.map((p) => p.text)).toEqual(['One.']);
+      expect(brief.processes).toBe(1);
+      // Bounded: 100 polls of 50 ms.
+      for (let i = 0; i < 100 && brief.processes > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(brief.processes).toBe(0);
+      const second = await brief.extractPassages(enc('Two.'), 'text/plain', { chunk, timeoutMs: 60_000 });
+      expect(second.passages.map((p) => p.text)).toEqual(['Two.']);
+    } finally {
+      await brief.close();
+    }
+  });
+
   it('an aborted extraction rejects with the abort reason (a transient stop, not the document’s fault)', async () => {
     const controller = new AbortController();
     const pending = extractor.extract(enc(fill('word ', 8)), 'text/plain', { timeoutMs: 60_000, signal: controller.signal });

@@ -36,6 +36,11 @@ export interface ExtractorOptions {
   maxMemoryMb?: number;
   /** Processes are replaced after this many documents. */
   recycleAfter?: number;
+  /**
+   * An idle process exits after this many ms without a document (default 60 s): each holds 50–100 MB
+   * that a server with nothing to ingest should give back; the next document starts one again.
+   */
+  idleExitMs?: number;
 }
 
 /** A document as passages, split in the extraction process. */
@@ -62,6 +67,7 @@ interface Slot {
   jobs: number;
   ready: Promise<void>;
   exited: boolean;
+  idleTimer?: NodeJS.Timeout;
 }
 
 type Reply<T> =
@@ -129,12 +135,19 @@ export class IsolatedExtractor {
   private readonly limits: ExtractLimits;
   private readonly maxMemoryMb: number;
   private readonly recycleAfter: number;
+  private readonly idleExitMs: number;
   private readonly entry = entryPoint();
 
   constructor(options: ExtractorOptions = {}) {
     this.limits = options.limits ?? defaultExtractLimits;
     this.maxMemoryMb = Math.max(MIN_MEMORY_MB, Math.floor(options.maxMemoryMb ?? 384));
     this.recycleAfter = options.recycleAfter ?? 25;
+    this.idleExitMs = options.idleExitMs ?? 60_000;
+  }
+
+  /** Extraction processes running now, busy or idle. */
+  get processes(): number {
+    return this.all.size;
   }
 
   /** True when extraction can run (false only if a bundle lacks the entry file: then every extraction fails). */
@@ -163,6 +176,7 @@ export class IsolatedExtractor {
     if (!this.entry) throw new Error('the extraction process entry file is missing from this build');
     options.signal?.throwIfAborted();
     const slot = this.idle.pop() ?? this.spawn(await idleDataKb());
+    clearTimeout(slot.idleTimer);
     slot.child.ref();
     slot.child.channel?.ref();
     const id = this.nextId++;
@@ -182,6 +196,8 @@ export class IsolatedExtractor {
         if (reusable && !this.closed && !slot.exited && slot.jobs < this.recycleAfter) {
           child.unref();
           child.channel?.unref();
+          slot.idleTimer = setTimeout(() => this.kill(slot), this.idleExitMs);
+          slot.idleTimer.unref();
           this.idle.push(slot);
         } else this.kill(slot);
         fn();
@@ -270,6 +286,7 @@ export class IsolatedExtractor {
   }
 
   private kill(slot: Slot): void {
+    clearTimeout(slot.idleTimer);
     this.idle = this.idle.filter((s) => s !== slot);
     if (!slot.exited) slot.child.kill('SIGKILL');
   }

@@ -11,7 +11,7 @@
  * (the build is deterministic).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { buildBertEncoderGraph, GRAPH_BUILDER_VERSION, type WeightPrecision } from './build-graph.js';
 import { locateMiniLmFiles, MINILM_MODEL, MINILM_WEIGHTS_SHA256 } from './model-files.js';
@@ -35,10 +35,30 @@ function verified(file: string): boolean {
   try {
     if (!existsSync(file) || !existsSync(`${file}.sha256`)) return false;
     const expected = readFileSync(`${file}.sha256`, 'utf8').trim();
-    return /^[0-9a-f]{64}$/.test(expected) && sha256Hex(readFileSync(file)) === expected;
+    return /^[0-9a-f]{64}$/.test(expected) && fileSha256(file) === expected;
   } catch {
     return false;
   }
+}
+
+/**
+ * SHA-256 of a file read 1 MB at a time. Reading the whole graph into one buffer to hash it kept
+ * its 23–90 MB in the embedding thread's RSS long after (ONNX Runtime reads the file itself).
+ */
+function fileSha256(file: string): string {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  const fd = openSync(file, 'r');
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      hash.update(chunk.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 interface BertConfigJson {
