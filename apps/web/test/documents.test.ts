@@ -227,6 +227,15 @@ describe('documents over HTTP (fs storage, local embedder)', () => {
     expect(again).toMatchObject({ status: 'ready', passageCount: doc!.passageCount });
   });
 
+  it('reindexes a document whose vectors are still filling in (an embed job pending): it is indexed again, not left queued', async () => {
+    const [doc] = await db().select().from(documents).where(eq(documents.status, 'ready')).limit(1);
+    // The state right after ingest: keyword-searchable, its embed job still waiting its turn.
+    await db().insert(jobs).values({ kind: 'embed', payload: { documentId: doc!.id }, documentId: doc!.id, runAt: new Date(Date.now() + 60_000) });
+    const res = await owner.request('POST', `/api/workspaces/${ws}/documents/${doc!.id}/reindex`);
+    expect(res.status).toBe(202);
+    expect(await settle(owner, ws, doc!.id)).toMatchObject({ status: 'ready', passageCount: doc!.passageCount });
+  });
+
   it('workspace deletion removes its documents, passages, vectors and files', async () => {
     const created = await owner.json('POST', '/api/workspaces', { name: 'Temporary' }, 201);
     const res = await upload(owner, created.id, 'temp.md', Buffer.from('# Temp\n\nTemporary words.\n'));

@@ -82,7 +82,7 @@ describe('every document a team has (issue 15)', { timeout: 180_000 }, () => {
   const timings: string[] = [];
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { MAX_UPLOAD_MB: '8' }, runtime: fast });
+    app = await startTestApp({ env: { MAX_UPLOAD_MB: '8', ADMIN_EMAIL: 'owner@example.com' }, runtime: fast });
     owner = new TestClient(app);
     await owner.signUp('owner@example.com');
     ws = (await owner.json('GET', '/api/me', undefined, 200)).workspaces[0].id;
@@ -177,17 +177,43 @@ describe('every document a team has (issue 15)', { timeout: 180_000 }, () => {
     expect((await search('island of puffins'))[0]).toMatchObject({ documentId: doc.id, headingPath: ['Landfall'] });
   });
 
-  it('an e-mail with an attachment: both the body and the attachment are found', async () => {
+  it('an e-mail with an attachment: the attachment becomes a document of its own, under the mail, audited; indexing the mail again adds no copy', async () => {
+    const pdf = await makePdf(['Steel girders cost forty thousand euros.', 'Rivets are counted on the second page.']);
     const mail = makeEmail({
       subject: 'Bridge costings',
       from: 'Ada <ada@example.com>',
       to: 'team@example.com',
       body: 'The tender closes on the ninth of March.',
-      attachments: [{ filename: 'girders.pdf', contentType: 'application/pdf', content: await makePdf(['Steel girders cost forty thousand euros.']) }],
+      attachments: [{ filename: 'girders.pdf', contentType: 'application/pdf', content: pdf }],
     });
-    const doc = await ingest('bridge.eml', mail);
+    const doc = await ingest('bridge.eml', mail, 'inbox/bridge.eml');
     expect((await search('tender closes'))[0]).toMatchObject({ documentId: doc.id });
-    expect((await search('steel girders'))[0]).toMatchObject({ documentId: doc.id, headingPath: ['Bridge costings', 'Attachment: girders.pdf'] });
+    // The mail's path, as a folder, lists the mail and what it carried.
+    const listed = await owner.json('GET', `/api/workspaces/${ws}/documents?path=${encodeURIComponent('inbox/bridge.eml')}`, undefined, 200);
+    const byPath = (items: any[]) => items.map((d: any) => [d.path, d.title, d.mimeType]).sort();
+    expect(byPath(listed.items)).toEqual([
+      ['inbox/bridge.eml', 'bridge.eml', 'message/rfc822'],
+      ['inbox/bridge.eml/girders.pdf', 'girders.pdf', 'application/pdf'],
+    ]);
+    const attached = await settle(owner, ws, listed.items.find((d: any) => d.path === 'inbox/bridge.eml/girders.pdf').id);
+    expect(attached).toMatchObject({ status: 'ready', pageCount: 2, sizeBytes: pdf.length });
+    // Its own document, with its own pages; the mail names it and no longer holds its text.
+    expect((await search('rivets counted'))[0]).toMatchObject({ documentId: attached.id, documentTitle: 'girders.pdf', page: 2 });
+    expect((await search('steel girders')).map((h) => h.documentId)).toEqual([attached.id]);
+    expect((await search('indexed as a document of its own'))[0]).toMatchObject({ documentId: doc.id });
+    const download = await owner.request('GET', `/api/workspaces/${ws}/documents/${attached.id}/file`);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
+    const audit = await owner.json('GET', '/api/admin/audit?action=document.uploaded&limit=50', undefined, 200);
+    expect(audit.items.find((e: any) => e.targetId === attached.id)).toMatchObject({
+      actorEmail: 'owner@example.com',
+      details: { workspaceId: ws, attachmentOf: doc.id, mimeType: 'application/pdf' },
+    });
+    // Indexed again, the mail finds its attachment already there: still one copy.
+    await owner.json('POST', `/api/workspaces/${ws}/documents/${doc.id}/reindex`, undefined, 202);
+    expect((await settle(owner, ws, doc.id)).status).toBe('ready');
+    const again = await owner.json('GET', `/api/workspaces/${ws}/documents?path=${encodeURIComponent('inbox/bridge.eml')}`, undefined, 200);
+    expect(again.items.map((d: any) => d.id).sort()).toEqual([doc.id, attached.id].sort());
   });
 
   it('a folder tree: paths kept and filterable; the unsupported file is refused with its reason; `..` is refused', async () => {
@@ -271,6 +297,9 @@ describe('every document a team has (issue 15)', { timeout: 180_000 }, () => {
     // Bounded: the CSV's rows past the limit and the attachments past 50 are said to be left out.
     expect((await search('first 20,000 of 100,001 rows'))[0]).toMatchObject({ documentTitle: 'rows.csv' });
     expect((await search('950 more attachments'))[0]).toMatchObject({ documentTitle: 'many.eml' });
+    // The 50 it reads are documents of their own, listed under the mail.
+    const many = await owner.json('GET', `/api/workspaces/${ws}/documents?path=many.eml&limit=100`, undefined, 200);
+    expect(many.items.map((d: any) => d.path).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `many.eml/n${i}.txt`).sort());
     // The server answers throughout, quickly. The embedded database (PGlite, one connection) may itself report
     // busy while a 20,000-row sheet's passages are written and embedded: health then says so (503, `database:`),
     // which is an answer; a refused or reset connection, or any other failure, is not.

@@ -10,6 +10,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Embedder } from '@quarry/ai';
 import { documents, passages, queryRows, type Database } from '@quarry/db';
 import type { ObjectStorage } from '@quarry/storage';
+import { commitAttachments, discardAttachments, storeAttachments } from './attachments.js';
 import type { ChunkOptions } from './chunk.js';
 import type { IsolatedExtractor } from './extract/isolated.js';
 import type { JobQueue } from './queue.js';
@@ -96,6 +97,8 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
   const chunks = extracted.passages;
 
   signal.throwIfAborted();
+  const attachments = await storeAttachments(db, deps.storage, doc, extracted.attachments ?? [], signal);
+  let uncommitted = attachments;
 
   try {
     await db.transaction(async (tx) => {
@@ -117,10 +120,14 @@ export async function ingestDocument(deps: PipelineDeps, documentId: string, sig
         })
         .where(eq(documents.id, documentId));
       if (chunks.length > 0) await deps.queue.enqueue({ kind: 'embed', payload: { documentId }, documentId }, tx as unknown as Database);
+      uncommitted = await commitAttachments(tx as unknown as Database, deps.queue, doc, attachments);
     });
   } catch (error) {
+    uncommitted = attachments;
     if (error instanceof DocumentGone) return { status: 'gone' };
     throw error;
+  } finally {
+    await discardAttachments(deps.storage, uncommitted);
   }
   const t4 = performance.now();
   return {

@@ -2,18 +2,17 @@
  * A plain RFC 822 / MIME e-mail (.eml), parsed by postal-mime: the subject as
  * title and heading, the usual headers (From, To, Cc, Date) as a paragraph,
  * the body (the plain-text part, or the HTML part through the HTML
- * extractor), then each attachment Quarry can read as its own section
- * ("Attachment: report.pdf"), extracted as if uploaded alone. Attachments it
- * cannot read, and those past `maxAttachments`, are listed with the reason.
- * Attachments are not separate documents: they are found through the e-mail.
+ * extractor), then the names of its attachments. Each attachment of a type
+ * Quarry reads is handed back (`attachments`) and becomes a document of its
+ * own (pipeline.ts), with its own pages, status and failure reason; an
+ * attached e-mail, a type Quarry does not read, and those past
+ * `maxAttachments` are listed in the mail with the reason.
  */
 import PostalMime, { type Address, type Attachment } from 'postal-mime';
 import { sniffBuffer } from '../sniff.js';
 import { extractHtml } from './html.js';
 import { paragraphs } from './text.js';
-import { ExtractionError, type Block, type Extracted, type ExtractHooks, type ExtractLimits } from './types.js';
-
-type Extract = (bytes: Uint8Array, mime: string, limits: ExtractLimits, hooks: ExtractHooks) => Promise<Extracted>;
+import { ExtractionError, type Block, type Extracted, type ExtractedAttachment, type ExtractLimits } from './types.js';
 
 const who = (list: Address[] | Address | undefined): string =>
   (Array.isArray(list) ? list : list ? [list] : [])
@@ -25,7 +24,7 @@ const who = (list: Address[] | Address | undefined): string =>
 const bytesOf = (content: Attachment['content']): Uint8Array =>
   typeof content === 'string' ? Buffer.from(content, 'utf8') : content instanceof ArrayBuffer ? new Uint8Array(content) : content;
 
-export async function extractEmail(bytes: Uint8Array, limits: ExtractLimits, extract: Extract, hooks: ExtractHooks = {}): Promise<Extracted> {
+export async function extractEmail(bytes: Uint8Array, limits: ExtractLimits): Promise<Extracted> {
   let email: Awaited<ReturnType<typeof PostalMime.parse>>;
   try {
     email = await PostalMime.parse(bytes, { attachmentEncoding: 'arraybuffer', maxNestingDepth: 20, maxHeadersSize: 1024 * 1024 });
@@ -46,9 +45,11 @@ export async function extractEmail(bytes: Uint8Array, limits: ExtractLimits, ext
   else if (email.html) blocks.push(...extractHtml(email.html).blocks);
 
   const refused: string[] = [];
+  const attachments: ExtractedAttachment[] = [];
   const files = email.attachments.filter((a) => !(a.related && a.mimeType.startsWith('image/')));
+  const seen = new Set<string>();
   for (const [i, attachment] of files.entries()) {
-    const name = attachment.filename?.trim() || `attachment ${i + 1}`;
+    const name = attachmentName(attachment.filename, i, seen);
     if (i >= limits.maxAttachments) {
       refused.push(`${files.length - limits.maxAttachments} more attachments (at most ${limits.maxAttachments} are read)`);
       break;
@@ -64,20 +65,36 @@ export async function extractEmail(bytes: Uint8Array, limits: ExtractLimits, ext
       refused.push(`${name}: an e-mail attached to an e-mail is not read`);
       continue;
     }
-    hooks.progress?.(`attachment ${i + 1} of ${Math.min(files.length, limits.maxAttachments)}`);
-    try {
-      const inner = await extract(content, sniffed.mime, limits, hooks);
-      blocks.push({ kind: 'heading', level: subject ? 2 : 1, text: `Attachment: ${name}` });
-      // An attachment's own headings sit under its "Attachment:" heading; its pages are not the e-mail's.
-      for (const b of inner.blocks) {
-        const { page: _page, ...rest } = b;
-        blocks.push(rest.kind === 'heading' ? { ...rest, level: Math.min(6, (rest.level ?? 1) + (subject ? 2 : 1)) } : rest);
-      }
-    } catch (error) {
-      if (!(error instanceof ExtractionError)) throw error;
-      refused.push(`${name}: ${error.message}`);
-    }
+    attachments.push({ filename: name, mime: sniffed.mime, bytes: content });
+  }
+  if (attachments.length > 0) {
+    blocks.push({ kind: 'list', text: ['Attachments, each indexed as a document of its own:', ...attachments.map((a) => `- ${a.filename}`)].join('\n') });
   }
   if (refused.length > 0) blocks.push({ kind: 'list', text: ['Attachments not read:', ...refused.map((r) => `- ${r}`)].join('\n') });
-  return { blocks, title: subject || undefined };
+  return { blocks, title: subject || undefined, ...(attachments.length > 0 ? { attachments } : {}) };
+}
+
+/**
+ * The attachment's own file name as a document would keep it: its last path segment, without control or
+ * format characters; `attachment N` when it has none. A name given twice gets ` (2)`, ` (3)` … before its
+ * extension, so each attachment's document says which one it is.
+ */
+function attachmentName(raw: string | null | undefined, index: number, seen: Set<string>): string {
+  const base =
+    (raw ?? '')
+      .normalize('NFC')
+      .split(/[/\\]/)
+      .pop()!
+      .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '')
+      .replace(/\s+/g, ' ')
+      .replace(/^[.\s]+/, '')
+      .trim()
+      .slice(0, 200) || `attachment ${index + 1}`;
+  let name = base;
+  for (let n = 2; seen.has(name.toLowerCase()) && n < 10_000; n++) {
+    const dot = base.lastIndexOf('.');
+    name = dot > 0 ? `${base.slice(0, dot)} (${n})${base.slice(dot)}` : `${base} (${n})`;
+  }
+  seen.add(name.toLowerCase());
+  return name;
 }

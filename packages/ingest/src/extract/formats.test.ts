@@ -154,15 +154,17 @@ describe('extracting the new formats', () => {
     ]);
   });
 
-  it('e-mail: subject as title, headers, body, a readable attachment as its own section, the rest listed with the reason', async () => {
+  it('e-mail: subject as title, headers, body; a readable attachment handed back as a file of its own, the rest listed with the reason', async () => {
+    const pdf = await makePdf(['Steel girders cost forty thousand euros.']);
     const mail = makeEmail({
       subject: 'Budget for the bridge',
       from: 'Ada <ada@example.com>',
       to: 'team@example.com',
       body: 'Please find the costings attached.',
       attachments: [
-        { filename: 'costings.pdf', contentType: 'application/pdf', content: await makePdf(['Steel girders cost forty thousand euros.']) },
+        { filename: 'costings.pdf', contentType: 'application/pdf', content: pdf },
         { filename: 'logo.gif', contentType: 'image/gif', content: Buffer.from('GIF89a\0\0\0\0') },
+        { filename: '../../etc/costings.pdf', contentType: 'application/pdf', content: pdf },
       ],
     });
     const out = await extractDocument(mail, 'message/rfc822');
@@ -171,19 +173,23 @@ describe('extracting the new formats', () => {
       { kind: 'heading', level: 1, text: 'Budget for the bridge' },
       { kind: 'paragraph', text: 'From: Ada <ada@example.com>\nTo: team@example.com\nDate: 2026-12-01T09:30:00.000Z' },
       { kind: 'paragraph', text: 'Please find the costings attached.' },
-      { kind: 'heading', level: 2, text: 'Attachment: costings.pdf' },
-      { kind: 'paragraph', text: 'Steel girders cost forty thousand euros.' },
+      { kind: 'list', text: 'Attachments, each indexed as a document of its own:\n- costings.pdf\n- costings (2).pdf' },
       { kind: 'list', text: 'Attachments not read:\n- logo.gif: the file is a GIF image' },
     ]);
+    // The attachment's text is not the mail's: it comes back as the file itself, byte for byte, named safely.
+    expect(out.attachments!.map((a) => [a.filename, a.mime])).toEqual([
+      ['costings.pdf', 'application/pdf'],
+      ['costings (2).pdf', 'application/pdf'],
+    ]);
+    expect(Buffer.from(out.attachments![0]!.bytes).equals(pdf)).toBe(true);
   });
 
-  it('an e-mail with 1,000 attachments is bounded: the first 50 are read, the rest are listed as not read', async () => {
+  it('an e-mail with 1,000 attachments is bounded: the first 50 are handed back, the rest are listed as not read', async () => {
     const attachments = Array.from({ length: 1_000 }, (_, i) => ({ filename: `note-${i}.txt`, contentType: 'text/plain', content: Buffer.from(`note number ${i}`) }));
     const started = performance.now();
     const out = await extractDocument(makeEmail({ subject: 'Many', from: 'a@example.com', to: 'b@example.com', body: 'Lots.', attachments }), 'message/rfc822');
     expect(performance.now() - started).toBeLessThan(15_000);
-    const sections = out.blocks.filter((b) => b.kind === 'heading' && b.text.startsWith('Attachment: '));
-    expect(sections.length).toBe(50);
+    expect(out.attachments!.map((a) => a.filename)).toEqual(Array.from({ length: 50 }, (_, i) => `note-${i}.txt`));
     expect(out.blocks.at(-1)!.text).toBe('Attachments not read:\n- 950 more attachments (at most 50 are read)');
   });
 });

@@ -40,9 +40,9 @@ async function extractAny(bytes: Uint8Array, mime: SupportedMime | string, limit
     case 'image/webp':
       return extractImage(bytes, mime, limits, hooks);
     case 'message/rfc822':
-      // An attachment is extracted as a document of its own, one level deep (an e-mail in an e-mail is not read).
+      // Its attachments come back as files to index as documents of their own (an e-mail in an e-mail is not read).
       if (depth > 0) throw new ExtractionError('an e-mail inside an e-mail is not read');
-      return extractEmail(bytes, limits, (b, m, l, h) => extractAny(b, m, l, h, depth + 1), hooks);
+      return extractEmail(bytes, limits);
     case 'text/csv':
       return extractCsv(bytes, limits);
     case 'text/html':

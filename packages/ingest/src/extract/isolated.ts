@@ -27,7 +27,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChunkOptions, Passage } from '../chunk.js';
 import type { SupportedMime } from '../sniff.js';
-import { ExtractionError, defaultExtractLimits, type Extracted, type ExtractLimits } from './types.js';
+import { ExtractionError, defaultExtractLimits, type Extracted, type ExtractedAttachment, type ExtractLimits } from './types.js';
 import type { ExtractRequest, ReplyErrorKind } from './worker-entry.js';
 
 export interface ExtractorOptions {
@@ -50,6 +50,8 @@ export interface ExtractedPassages {
   title?: string;
   /** Pages recognised by OCR (see Extracted). */
   ocrPages?: number[];
+  /** Files inside the document to index as documents of their own (see Extracted). */
+  attachments?: ExtractedAttachment[];
   /** Time spent extracting and splitting, measured in the extraction process. */
   extractMs: number;
   splitMs: number;

@@ -14,6 +14,15 @@ export interface Extracted {
   title?: string;
   /** Pages whose text was recognised by OCR (not read from a text layer), so the reader can say so. */
   ocrPages?: number[];
+  /** Files carried inside this one (an e-mail's attachments) that become documents of their own. */
+  attachments?: ExtractedAttachment[];
+}
+
+/** A file found inside a document, sniffed as a type Quarry reads, to be stored and indexed on its own. */
+export interface ExtractedAttachment {
+  filename: string;
+  mime: string;
+  bytes: Uint8Array;
 }
 
 /** What an extractor may report while it works ("OCR page 3 of 40"); never document text. */

@@ -52,7 +52,15 @@ async function handle(request: ExtractRequest): Promise<void> {
     await send({
       id: request.id,
       ok: true,
-      result: { passages, pageCount: extracted.pageCount, title: extracted.title, ocrPages: extracted.ocrPages, extractMs: t1 - t0, splitMs: t2 - t1 },
+      result: {
+        passages,
+        pageCount: extracted.pageCount,
+        title: extracted.title,
+        ocrPages: extracted.ocrPages,
+        ...(extracted.attachments?.length ? { attachments: extracted.attachments } : {}),
+        extractMs: t1 - t0,
+        splitMs: t2 - t1,
+      },
     });
   } catch (error) {
     const raw = error instanceof Error ? error.message : String(error);

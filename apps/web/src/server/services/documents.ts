@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { and, desc, eq, inArray, like, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, like, lt, ne, or } from 'drizzle-orm';
 import { documents, jobs, type Database, type DocumentStatus } from '@quarry/db';
 import {
   claimedBinaryType,
@@ -485,12 +485,15 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     async reindex(workspaceId: string, id: string): Promise<DocumentRow> {
       const row = await find(workspaceId, id);
       const updated = await db.transaction(async (tx) => {
+        // Only a pending ingest makes another one redundant. A pending embed job (vectors still filling in)
+        // did not: the document was marked queued with nothing queued to index it, and stayed so for good.
         const pending = await tx
           .select({ id: jobs.id })
           .from(jobs)
-          .where(and(eq(jobs.documentId, row.id), inArray(jobs.status, ['queued', 'running'])));
+          .where(and(eq(jobs.documentId, row.id), eq(jobs.kind, 'ingest'), inArray(jobs.status, ['queued', 'running'])));
         if (pending.length === 0) {
-          await tx.delete(jobs).where(eq(jobs.documentId, row.id));
+          // A running embed slice finishes on its own (its vectors join the passages that still exist); the rest go.
+          await tx.delete(jobs).where(and(eq(jobs.documentId, row.id), ne(jobs.status, 'running')));
           await queue.enqueue({ kind: 'ingest', payload: { documentId: row.id }, documentId: row.id }, tx as unknown as Database);
         }
         const [u] = await tx.update(documents).set({ status: 'queued', error: null, updatedAt: new Date() }).where(eq(documents.id, row.id)).returning();
