@@ -396,3 +396,31 @@ export function characterAccuracy(expected: string, actual: string): number {
   }
   return Math.max(0, 1 - prev[b.length]! / Math.max(1, a.length));
 }
+
+/**
+ * An RTF file as word processors write it: font, colour and style tables, document info, a running header,
+ * a hyperlink field, a picture in hex and one in `\bin` bytes, `\'hh` escapes in code page 1252 and `\uN`
+ * characters with their fallback, then one paragraph per `\par`.
+ */
+export function makeRtf(paragraphs: string[]): Buffer {
+  const escape = (s: string) =>
+    [...s]
+      .map((ch) => {
+        const code = ch.codePointAt(0)!;
+        if (ch === '\\' || ch === '{' || ch === '}') return `\\${ch}`;
+        if (code < 0x80) return ch;
+        if (code <= 0xff) return `\\'${code.toString(16).padStart(2, '0')}`;
+        return `\\u${code > 0x7fff ? code - 0x10000 : code}?`;
+      })
+      .join('');
+  const head =
+    '{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\froman Times New Roman;}{\\f1\\fswiss Arial;}}' +
+    '{\\colortbl;\\red255\\green0\\blue0;}{\\stylesheet{\\s0 Normal;}{\\s1 heading 1;}}' +
+    '{\\info{\\title Hidden title}{\\author Hidden author}}{\\*\\generator Fixture 1.0;}' +
+    '{\\header \\pard Running header text\\par}\n';
+  const pict = '{\\pict\\pngblip\\picw10\\pich10 89504e470d0a1a0a}';
+  const bin = Buffer.concat([Buffer.from('{\\pict\\wmetafile8\\bin6 ', 'latin1'), Buffer.from([0, 1, 2, 0xff, 0x7b, 0x7d]), Buffer.from('}', 'latin1')]);
+  const link = '{\\field{\\*\\fldinst{HYPERLINK "https://example.invalid/hidden"}}{\\fldrslt{the handbook}}}';
+  const body = paragraphs.map((p, i) => `\\pard\\plain\\f${i % 2} ${escape(p)}${i === 0 ? ` ${link}` : ''}\\par\n`).join('');
+  return Buffer.concat([Buffer.from(`${head}${pict}`, 'latin1'), bin, Buffer.from(`${body}}`, 'latin1')]);
+}

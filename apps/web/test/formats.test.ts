@@ -15,6 +15,7 @@ import {
   hugePngHeader,
   makeEmail,
   makeEpub,
+  makeRtf,
   makeOdt,
   makePptx,
   makeXlsx,
@@ -216,6 +217,14 @@ describe('every document a team has (issue 15)', { timeout: 180_000 }, () => {
     expect(again.items.map((d: any) => d.id).sort()).toEqual([doc.id, attached.id].sort());
   });
 
+  it('an RTF letter: found by a phrase in its body; its document info and running header are not indexed', async () => {
+    const doc = await ingest('letter.rtf', makeRtf(['The lighthouse keeper retires in June.', 'Applications close on the first of May.']));
+    expect(doc).toMatchObject({ mimeType: 'application/rtf', passageCount: 1 });
+    expect((await search('lighthouse keeper retires'))[0]).toMatchObject({ documentId: doc.id });
+    expect((await search('running header')).map((h) => h.documentId)).not.toContain(doc.id);
+    expect((await search('hidden author')).map((h) => h.documentId)).not.toContain(doc.id);
+  });
+
   it('a folder tree: paths kept and filterable; the unsupported file is refused with its reason; `..` is refused', async () => {
     const tree: Array<[string, Buffer]> = [
       ['projects/alpha/plan.md', Buffer.from('# Plan\n\nThe alpha project builds a wind tunnel.\n')],
@@ -319,6 +328,7 @@ describe('every document a team has (issue 15)', { timeout: 180_000 }, () => {
       ['odt', 'orchard irrigation', 'minutes.odt'],
       ['epub', 'island of puffins', 'sea.epub'],
       ['email', 'tender closes', 'bridge.eml'],
+      ['rtf', 'lighthouse keeper', 'letter.rtf'],
     ];
     const listed = (await owner.json('GET', `/api/workspaces/${ws}/documents?limit=100`, undefined, 200)).items as Array<{ id: string; filename: string }>;
     const idOf = (filename: string) => listed.find((d) => d.filename === filename)!.id;

@@ -2,7 +2,7 @@
  * Judges a file's type by its bytes, not its name: PDF (`%PDF-`), images
  * (PNG, JPEG, TIFF, WebP signatures; read by OCR), zip-based documents (DOCX,
  * PPTX, XLSX by the part names inside; OpenDocument and EPUB by their stored
- * `mimetype` entry), RFC 822 e-mail (a header block with `From:`), HTML,
+ * `mimetype` entry), RFC 822 e-mail (a header block with `From:`), RTF (`{\rtf`), HTML,
  * Markdown, CSV, plain text (valid UTF-8 without control bytes). Anything
  * else is unsupported.
  *
@@ -19,7 +19,7 @@ export const EPUB_MIME = 'application/epub+zip' as const;
 
 export type ZipMime = typeof DOCX_MIME | typeof PPTX_MIME | typeof XLSX_MIME | typeof ODT_MIME | typeof ODS_MIME | typeof ODP_MIME | typeof EPUB_MIME;
 export type ImageMime = 'image/png' | 'image/jpeg' | 'image/tiff' | 'image/webp';
-export type TextMime = 'text/html' | 'text/markdown' | 'text/plain' | 'text/csv' | 'message/rfc822';
+export type TextMime = 'text/html' | 'text/markdown' | 'text/plain' | 'text/csv' | 'message/rfc822' | 'application/rtf';
 
 export type SupportedMime = 'application/pdf' | ZipMime | ImageMime | TextMime;
 
@@ -203,6 +203,8 @@ export function sniffHead(head: Buffer, options: { final: boolean; filename?: st
   if (startsWith(body, [0xff, 0xfe]) || startsWith(body, [0xfe, 0xff])) {
     return { kind: 'unsupported', reason: 'UTF-16 text is not supported; save the file as UTF-8' };
   }
+  // Before the text check: RTF is 7-bit text, but `\binN` may carry raw bytes (pictures) anywhere in it.
+  if (/^\s*\{\\rtf/.test(body.subarray(0, 64).toString('latin1'))) return { kind: 'text', mime: 'application/rtf' };
   if (!looksLikeText(body, options.final)) return { kind: 'unsupported', reason: 'the file is binary data of an unsupported type' };
   const text = body.toString('utf8');
   if (looksLikeEmail(text)) return { kind: 'text', mime: 'message/rfc822' };

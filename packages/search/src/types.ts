@@ -19,6 +19,7 @@ export const documentTypes: Readonly<Record<string, readonly string[]>> = {
   odp: ['application/vnd.oasis.opendocument.presentation'],
   epub: ['application/epub+zip'],
   email: ['message/rfc822'],
+  rtf: ['application/rtf'],
   image: ['image/png', 'image/jpeg', 'image/tiff', 'image/webp'],
   html: ['text/html'],
   markdown: ['text/markdown'],

@@ -8,10 +8,11 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { makeDocx, makePdf } from '../../../../test/support/document-fixtures.js';
-import { makeEmail, makeEpub, makeOdp, makeOds, makeOdt, makePptx, makeXlsx, zipOf } from '../../../../test/support/format-fixtures.js';
+import { makeEmail, makeEpub, makeOdp, makeOds, makeOdt, makePptx, makeRtf, makeXlsx, zipOf } from '../../../../test/support/format-fixtures.js';
 import { EPUB_MIME, ODP_MIME, ODS_MIME, ODT_MIME, PPTX_MIME, sniffBuffer, XLSX_MIME } from '../sniff.js';
 import { chunkBlocks } from '../chunk.js';
 import { extractDocument } from './index.js';
+import { MAX_RTF_GROUP_DEPTH, rtfGroupDepth } from './rtf.js';
 import { defaultExtractLimits } from './types.js';
 
 const pptx = () =>
@@ -42,6 +43,8 @@ describe('sniffing the new formats by content', () => {
     expect(sniffBuffer(Buffer.from('RIFF\0\0\0\0WEBPVP8 ', 'latin1'))).toEqual({ ok: true, mime: 'image/webp' });
     expect(sniffBuffer(makeEmail({ subject: 'Hi', from: 'a@example.com', to: 'b@example.com', body: 'Hello' }))).toEqual({ ok: true, mime: 'message/rfc822' });
     expect(sniffBuffer(Buffer.from('a,b\n1,2\n'), 'data.csv')).toEqual({ ok: true, mime: 'text/csv' });
+    // RTF by its opening, even with raw `\\bin` bytes inside and whatever its name.
+    expect(sniffBuffer(makeRtf(['Hello.']), 'letter.txt')).toEqual({ ok: true, mime: 'application/rtf' });
     // A text that merely mentions a header is not an e-mail.
     expect(sniffBuffer(Buffer.from('From: the desk of the editor\n\nDear reader'))).toEqual({ ok: true, mime: 'text/plain' });
     expect(sniffBuffer(zipOf([{ name: 'notes.txt', data: 'x' }]))).toMatchObject({ ok: false, reason: expect.stringContaining('not a Word, PowerPoint, Excel') });
@@ -182,6 +185,31 @@ describe('extracting the new formats', () => {
       ['costings (2).pdf', 'application/pdf'],
     ]);
     expect(Buffer.from(out.attachments![0]!.bytes).equals(pdf)).toBe(true);
+  });
+
+  it('RTF: one paragraph per \\par, code-page and Unicode characters decoded; info, header, pictures and field codes left out', async () => {
+    const out = await extractDocument(makeRtf(['The café opens at nine, see', 'Prices in € and “quotes” — 東京 too.']), 'application/rtf');
+    expect(out.blocks).toEqual([
+      { kind: 'paragraph', text: 'The café opens at nine, see the handbook' },
+      { kind: 'paragraph', text: 'Prices in € and “quotes” — 東京 too.' },
+    ]);
+  });
+
+  it('RTF past the text limit fails with that reason; a file that only starts like RTF has no text', async () => {
+    const limits = { ...defaultExtractLimits, maxTextChars: 1_000 };
+    await expect(extractDocument(makeRtf(Array.from({ length: 100 }, (_, i) => `Paragraph ${i} of filler words.`)), 'application/rtf', limits)).rejects.toThrow(
+      'the document holds more than 1000 characters of text',
+    );
+    await expect(extractDocument(Buffer.from('{\\rtf1{\\info{\\title only}}}'), 'application/rtf')).rejects.toThrow('no text found in the document');
+  });
+
+  it('RTF nested past 1,000 groups is refused with its depth (8,000 nested fields ran for 32 s); braces in escapes and \\bin data do not count', async () => {
+    const fields = 5_000;
+    const hostile = Buffer.from(`{\\rtf1 ${'{\\field{\\*\\fldinst x}{\\fldrslt '.repeat(fields)}y${'}}'.repeat(fields)}}`, 'latin1');
+    await expect(extractDocument(hostile, 'application/rtf')).rejects.toThrow(`the RTF file nests groups ${2 * fields + 1} deep (at most ${MAX_RTF_GROUP_DEPTH} are read)`);
+    // The fixture's \\bin picture holds a raw `{`; escaped braces are text.
+    expect(rtfGroupDepth(Buffer.from('{\\rtf1 {\\pict\\bin3 {{{}\\{\\{ text}', 'latin1'))).toBe(2);
+    expect(rtfGroupDepth(makeRtf(['Hello.']))).toBeLessThan(5);
   });
 
   it('an e-mail with 1,000 attachments is bounded: the first 50 are handed back, the rest are listed as not read', async () => {

@@ -10,6 +10,7 @@ import { extractMarkdown } from './markdown.js';
 import { extractOdf } from './odf.js';
 import { extractPdf } from './pdf.js';
 import { extractPptx } from './pptx.js';
+import { extractRtf } from './rtf.js';
 import { decodeText, extractPlainText } from './text.js';
 import { defaultExtractLimits, ExtractionError, type Extracted, type ExtractHooks, type ExtractLimits } from './types.js';
 import { extractXlsx } from './xlsx.js';
@@ -45,6 +46,8 @@ async function extractAny(bytes: Uint8Array, mime: SupportedMime | string, limit
       return extractEmail(bytes, limits);
     case 'text/csv':
       return extractCsv(bytes, limits);
+    case 'application/rtf':
+      return extractRtf(bytes, limits);
     case 'text/html':
       return extractHtml(decodeText(bytes));
     case 'text/markdown':

@@ -259,7 +259,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     const claimed = claimedBinaryType(filename);
     const rejectType = (reason: string) => {
       drain();
-      return unsupportedMediaType(`Unsupported file: ${reason}. Quarry indexes PDF, images (by OCR), Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, HTML, Markdown and plain text.`);
+      return unsupportedMediaType(`Unsupported file: ${reason}. Quarry indexes PDF, images (by OCR), Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, RTF, HTML, Markdown and plain text.`);
     };
     if (verdict.kind === 'unsupported') throw rejectType(verdict.reason);
     if (claimed === 'pdf' && verdict.kind !== 'pdf') throw rejectType('the file is named .pdf but its content is not a PDF');
@@ -277,7 +277,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       if (size > deps.maxBytes) throw new UploadTooLarge();
       hash.update(chunk);
       scanner?.push(chunk);
-      if (verdict.kind === 'text' && chunk.includes(0)) binaryInText = true;
+      // RTF is the one text format that may carry raw bytes (`\binN` pictures).
+      if (verdict.kind === 'text' && verdict.mime !== 'application/rtf' && chunk.includes(0)) binaryInText = true;
       return body.write(chunk);
     };
     // Wait for the store to take more — or for it to have failed: a destroyed body never drains.

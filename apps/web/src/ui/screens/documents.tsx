@@ -122,7 +122,7 @@ function Uploader({ ws }: { ws: string }) {
           </button>
         </p>
         <p className="muted small">
-          PDF, images, Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, HTML, Markdown or text. Several at once
+          PDF, images, Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, RTF, HTML, Markdown or text. Several at once
           is fine.
         </p>
         <label className="visually-hidden" htmlFor="file-input">

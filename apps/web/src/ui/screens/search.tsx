@@ -34,6 +34,7 @@ const searchTypes = [
   { value: 'odp', label: 'OpenDocument presentation' },
   { value: 'epub', label: 'EPUB' },
   { value: 'email', label: 'E-mail' },
+  { value: 'rtf', label: 'RTF' },
   { value: 'image', label: 'Image' },
   { value: 'html', label: 'HTML' },
   { value: 'markdown', label: 'Markdown' },

@@ -81,7 +81,7 @@ export function registerDocumentRoutes(app: OpenAPIHono<AppEnv>, services: Servi
       413: { description: 'Larger than MAX_UPLOAD_MB' },
       415: {
         description:
-          'Not a PDF, image (PNG, JPEG, TIFF, WebP: read by OCR), Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, HTML, Markdown or plain text file (judged by content)',
+          'Not a PDF, image (PNG, JPEG, TIFF, WebP: read by OCR), Word, PowerPoint, Excel, CSV, OpenDocument, EPUB, e-mail, RTF, HTML, Markdown or plain text file (judged by content)',
       },
       507: { description: 'Not stored: the disk is full or below the reserve kept free (DISK_RESERVE_MB), or the storage write failed' },
     },
