@@ -1,7 +1,7 @@
 /**
  * Memory of the built `quarry serve` on embedded PGlite with the offline model (issue 17: RSS ≤ 300 MB
  * with the embedding model loaded), beside a bare `node -e` http server measured the same way in the
- * same run. For each setting of PGLITE_SHARED_BUFFERS (default: `auto`, then PostgreSQL's `128MB`):
+ * same run. For each variant (default: PGLITE_SHARED_BUFFERS `auto`, then PostgreSQL's `128MB`):
  *
  *   1. first start on a fresh DATA_DIR (copied from the pre-initialised cluster), idle;
  *   2. three uploads (CISI abstracts when ../shared/data/cisi is there, else generated text), every
@@ -10,6 +10,9 @@
  *
  *   npx tsx bench/memory.ts            print the table
  *   npx tsx bench/memory.ts --write    also write it into docs/benchmarks.md ("Memory (PGlite, issue 17)")
+ *   BENCH_VARIANTS='auto;auto MALLOC_ARENA_MAX=2' npx tsx bench/memory.ts
+ *                                      variants separated by `;`: a PGLITE_SHARED_BUFFERS value, then
+ *                                      optional KEY=VALUE settings for the server's environment
  *
  * Only loopback traffic, to servers this script started; each is stopped by its own PID. Bounded: every
  * wait is a counted poll.
@@ -125,7 +128,7 @@ async function searches(server: Server, headers: Record<string, string>, ws: str
 }
 
 interface Row {
-  setting: string;
+  variant: string;
   firstIdle: number;
   afterIngest: number;
   firstHwm: number;
@@ -136,13 +139,24 @@ interface Row {
   embedSeconds: number;
 }
 
-async function measure(setting: string): Promise<Row> {
+/** `auto MALLOC_ARENA_MAX=2` → the buffer setting and the extra environment. */
+function parseVariant(variant: string): Record<string, string> {
+  const [buffers = 'auto', ...pairs] = variant.trim().split(/\s+/);
+  const extra = pairs.map((p) => {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new Error(`BENCH_VARIANTS: "${p}" is not KEY=VALUE`);
+    return [p.slice(0, eq), p.slice(eq + 1)] as const;
+  });
+  return { PGLITE_SHARED_BUFFERS: buffers, ...Object.fromEntries(extra) };
+}
+
+async function measure(variant: string): Promise<Row> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'quarry-bench-memory-'));
-  const env = { PGLITE_SHARED_BUFFERS: setting, MODEL_CACHE_DIR: modelCache, LOG_LEVEL: 'warn' };
+  const env = { ...parseVariant(variant), MODEL_CACHE_DIR: modelCache, LOG_LEVEL: 'warn' };
   try {
     await copyPgliteTemplate(dataDir);
     let server = await startServer({ driver: 'pglite', dataDir, env });
-    let row: Partial<Row> = { setting };
+    let row: Partial<Row> = { variant };
     try {
       await sleep(SETTLE_MS);
       row.firstIdle = procStatus(server.pid).rss;
@@ -203,12 +217,12 @@ async function bare(): Promise<number> {
   }
 }
 
-const settings = (process.env.BENCH_SHARED_BUFFERS ?? 'auto,128MB').split(',');
+const variants = (process.env.BENCH_VARIANTS ?? 'auto;128MB').split(';').map((v) => v.trim()).filter(Boolean);
 const baseline = await bare();
 const rows: Row[] = [];
-for (const s of settings) {
-  console.error(`measuring PGLITE_SHARED_BUFFERS=${s}…`);
-  rows.push(await measure(s));
+for (const v of variants) {
+  console.error(`measuring ${v}…`);
+  rows.push(await measure(v));
 }
 const load = loadavg().map((l) => l.toFixed(2)).join(' / ');
 const x = (mb: number) => `${(mb / baseline).toFixed(1)}×`;
@@ -218,11 +232,11 @@ const lines = [
     `${SETTLE_MS / 1000} s after each step. Baseline: a bare \`node -e\` http server measured the same way in the same run, **${baseline} MB**. ` +
     `Workload: three uploads (${existsSync(path.join(sharedDataDir(), 'cisi')) ? '100 CISI abstracts each' : 'generated text'}), every vector embedded, three hybrid searches.`,
   '',
-  '| PGLITE_SHARED_BUFFERS | first start, idle | after ingest + search (peak) | its extraction processes | warm restart, idle | warm, model loaded (after 3 searches) | warm peak |',
+  '| PGLITE_SHARED_BUFFERS, environment | first start, idle | after ingest + search (peak) | its extraction processes | warm restart, idle | warm, model loaded (after 3 searches) | warm peak |',
   '|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| \`${r.setting}\` | ${r.firstIdle} MB (${x(r.firstIdle)}) | ${r.afterIngest} MB (${r.firstHwm}) | ${r.children.count}: ${r.children.rss} MB | ${r.warmIdle} MB (${x(r.warmIdle)}) | ` +
+      `| \`${r.variant}\` | ${r.firstIdle} MB (${x(r.firstIdle)}) | ${r.afterIngest} MB (${r.firstHwm}) | ${r.children.count}: ${r.children.rss} MB | ${r.warmIdle} MB (${x(r.warmIdle)}) | ` +
       `**${r.warmAfterSearch} MB** (${x(r.warmAfterSearch)}) | ${r.warmHwm} MB |`,
   ),
 ];

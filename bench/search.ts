@@ -6,6 +6,7 @@
  *   BENCH_DATABASE_URL=postgres://… npm run bench:search   PostgreSQL 17 + pgvector (default 1M passages;
  *                                            TEST_DATABASE_URL works too); the database must be empty/throwaway
  *   … -- --write                             also write the figures into docs/benchmarks.md ("Search")
+ *   BENCH_MAINTENANCE_WORK_MEM=3GB           memory for the HNSW build (default 1GB PGlite, 512MB PostgreSQL)
  *   BENCH_REUSE_DIR=/tmp/…                   keep (or reuse) the PGlite directory of an earlier run: loading and
  *                                            the index build are skipped when it already holds the passages
  *
@@ -209,8 +210,17 @@ async function main() {
       console.log(`Loading ${N.toLocaleString()} passages into ${target.kind} …`);
       loaded = await load(db, target);
       checkBudget('index build');
-      if (target.kind === 'pglite') await db.execute(sql.raw(`SET maintenance_work_mem = '1GB'`));
-      else await db.execute(sql.raw(`SET maintenance_work_mem = '512MB'`)); // within a container's default /dev/shm (parallel build workers share it)
+      // PostgreSQL: 512MB fits a container's default /dev/shm, which parallel build workers share; at 1M
+      // passages the graph needs ~2 GB (BENCH_MAINTENANCE_WORK_MEM=3GB with a larger --shm-size), or the
+      // build slows down once the graph no longer fits.
+      const buildMemory = process.env.BENCH_MAINTENANCE_WORK_MEM ?? (target.kind === 'pglite' ? '1GB' : '512MB');
+      if (!/^\d+(MB|GB)$/.test(buildMemory)) throw new Error('BENCH_MAINTENANCE_WORK_MEM: a size such as 512MB or 3GB');
+      if (target.kind === 'pglite') await db.execute(sql.raw(`SET maintenance_work_mem = '${buildMemory}'`));
+      else {
+        // A pooled SET reaches one connection, maybe not the one that builds: set it for every session.
+        await db.execute(sql.raw(`ALTER SYSTEM SET maintenance_work_mem = '${buildMemory}'`));
+        await db.execute(sql`SELECT pg_reload_conf()`);
+      }
       [buildMs] = await timed(() => ensureVectorIndex(db, loaded.space));
       console.log(`HNSW index built in ${(buildMs / 1000).toFixed(1)} s`);
     }
