@@ -69,10 +69,16 @@ FROM ${NODE_IMAGE} AS runtime
 # kept for that one request).
 RUN mkdir -p /data \
  && chown node:node /data
+# Memory (docs/benchmarks.md, "Memory"): glibc's per-thread malloc arenas and V8's young generation,
+# which grows to 16 MB per semi-space in each of the process's three isolates (HTTP, PGlite, embedding),
+# held ~60–80 MB that a warm server never gave back; 2 arenas and 2 MB semi-spaces: ~395 → 315–336 MB with
+# the model loaded, searches no slower.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=2000 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    MALLOC_ARENA_MAX=2 \
+    NODE_OPTIONS=--max-semi-space-size=2
 WORKDIR /app
 # Root owns the code; the app user can write only /data (a volume) and /tmp.
 COPY --from=prod-deps /app/ ./

@@ -1,7 +1,8 @@
 /**
  * Memory of the built `quarry serve` on embedded PGlite with the offline model (issue 17: RSS ≤ 300 MB
  * with the embedding model loaded), beside a bare `node -e` http server measured the same way in the
- * same run. For each variant (default: PGLITE_SHARED_BUFFERS `auto`, then PostgreSQL's `128MB`):
+ * same run. For each variant (default: PGLITE_SHARED_BUFFERS `auto` with a bare `node cli.js serve`, then `auto`
+ * and PostgreSQL's `128MB` with the environment `npm start` and the image give it):
  *
  *   1. first start on a fresh DATA_DIR (copied from the pre-initialised cluster), idle;
  *   2. three uploads (CISI abstracts when ../shared/data/cisi is there, else generated text), every
@@ -127,8 +128,25 @@ async function searches(server: Server, headers: Record<string, string>, ws: str
   }
 }
 
+/** Client-side latency of one hybrid search per query (the query embedded afresh), after the memory figures. */
+async function timedSearches(server: Server, headers: Record<string, string>, ws: string): Promise<{ p50: number; p95: number; n: number }> {
+  const texts = existsSync(path.join(sharedDataDir(), 'cisi'))
+    ? loadSmartCollection('cisi').queries.map((q) => q.text.slice(0, 500))
+    : Array.from({ length: 40 }, (_, i) => `catalogue retrieval question ${i}`);
+  const times: number[] = [];
+  for (const q of texts) {
+    const t = performance.now();
+    await json(await fetch(`${server.url}/api/workspaces/${ws}/search?q=${encodeURIComponent(q)}&mode=hybrid`, { headers }));
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const at = (p: number) => Math.round(times[Math.min(times.length - 1, Math.floor(p * times.length))]! * 10) / 10;
+  return { p50: at(0.5), p95: at(0.95), n: times.length };
+}
+
 interface Row {
   variant: string;
+  search: { p50: number; p95: number; n: number };
   firstIdle: number;
   afterIngest: number;
   firstHwm: number;
@@ -183,10 +201,12 @@ async function measure(variant: string): Promise<Row> {
       row.warmIdle = procStatus(server.pid).rss;
       const cookie = await signIn(server.url);
       const headers = { cookie, origin: server.url };
-      await searches(server, headers, await workspaceOf(server, headers));
+      const ws = await workspaceOf(server, headers);
+      await searches(server, headers, ws);
       await sleep(SETTLE_MS);
       const after = procStatus(server.pid);
       row = { ...row, warmAfterSearch: after.rss, warmHwm: after.hwm };
+      row.search = await timedSearches(server, headers, ws);
     } finally {
       await server.stop();
     }
@@ -217,7 +237,9 @@ async function bare(): Promise<number> {
   }
 }
 
-const variants = (process.env.BENCH_VARIANTS ?? 'auto;128MB').split(';').map((v) => v.trim()).filter(Boolean);
+// The first is `node cli.js serve` bare; the others run as `npm start` and the image do (package.json, Dockerfile).
+const shipped = 'MALLOC_ARENA_MAX=2 NODE_OPTIONS=--max-semi-space-size=2';
+const variants = (process.env.BENCH_VARIANTS ?? `auto;auto ${shipped};128MB ${shipped}`).split(';').map((v) => v.trim()).filter(Boolean);
 const baseline = await bare();
 const rows: Row[] = [];
 for (const v of variants) {
@@ -232,12 +254,12 @@ const lines = [
     `${SETTLE_MS / 1000} s after each step. Baseline: a bare \`node -e\` http server measured the same way in the same run, **${baseline} MB**. ` +
     `Workload: three uploads (${existsSync(path.join(sharedDataDir(), 'cisi')) ? '100 CISI abstracts each' : 'generated text'}), every vector embedded, three hybrid searches.`,
   '',
-  '| PGLITE_SHARED_BUFFERS, environment | first start, idle | after ingest + search (peak) | its extraction processes | warm restart, idle | warm, model loaded (after 3 searches) | warm peak |',
-  '|---|---|---|---|---|---|---|',
+  '| PGLITE_SHARED_BUFFERS, environment | first start, idle | after ingest + search (peak) | its extraction processes | warm restart, idle | warm, model loaded (after 3 searches) | warm peak | time to every vector | then hybrid searches p50 / p95 ms |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
       `| \`${r.variant}\` | ${r.firstIdle} MB (${x(r.firstIdle)}) | ${r.afterIngest} MB (${r.firstHwm}) | ${r.children.count}: ${r.children.rss} MB | ${r.warmIdle} MB (${x(r.warmIdle)}) | ` +
-      `**${r.warmAfterSearch} MB** (${x(r.warmAfterSearch)}) | ${r.warmHwm} MB |`,
+      `**${r.warmAfterSearch} MB** (${x(r.warmAfterSearch)}) | ${r.warmHwm} MB | ${r.embedSeconds} s | ${r.search.p50} / ${r.search.p95} (${r.search.n}) |`,
   ),
 ];
 console.log(lines.join('\n'));
