@@ -12,6 +12,9 @@
  *   npm run bench:startup                      print the table (BENCH_RUNS=3 by default)
  *   npm run bench:startup -- --with-build      also time a full build (rewrites apps/web/dist)
  *   npm run bench:startup -- --write           also write it into docs/benchmarks.md ("Start-up")
+ *   BENCH_CLI_BEFORE=/tmp/dist-before/server/cli.js npm run bench:startup
+ *                                              also time an earlier build's first start and warm restart,
+ *                                              interleaved with this one's (a before/after in the same run)
  *
  * Only loopback traffic, to servers this script started; each is stopped by its own PID.
  */
@@ -30,6 +33,7 @@ const templateDir = path.join(root, 'apps/web/dist/pglite-template');
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const write = process.argv.includes('--write');
 const withBuild = process.argv.includes('--with-build');
+const cliBefore = process.env.BENCH_CLI_BEFORE ? path.resolve(process.env.BENCH_CLI_BEFORE) : undefined;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -128,12 +132,12 @@ async function bare(): Promise<number> {
   return ms;
 }
 
-async function serve(dataDir: string, template: boolean, viaNpm = false): Promise<number> {
+async function serve(dataDir: string, template: boolean, viaNpm = false, build = cli): Promise<number> {
   const port = await freePort();
   const env = serverEnv(dataDir, port, template);
   const { ms, child } = viaNpm
     ? await timeStart('npm', ['start', '--silent'], env, port, '/api/health')
-    : await timeStart(process.execPath, [cli, 'serve'], env, port, '/api/health');
+    : await timeStart(process.execPath, [build, 'serve'], env, port, '/api/health');
   await stop(child);
   return ms;
 }
@@ -174,6 +178,12 @@ async function main(): Promise<void> {
         if (template) add('npm-start-warm', await serve(dir, template, true));
         rmSync(dir, { recursive: true, force: true });
       }
+      if (cliBefore) {
+        const dir = path.join(scratch, `run-${i}-before`);
+        add('first-before', await serve(dir, true, false, cliBefore));
+        add('warm-before', await serve(dir, true, false, cliBefore));
+        rmSync(dir, { recursive: true, force: true });
+      }
       console.log(`run ${i + 1}/${runs}: ${[...rows].map(([k, v]) => `${k} ${sec(v.at(-1)!)}`).join(', ')}`);
     }
     let buildMs: number | undefined;
@@ -202,6 +212,12 @@ async function main(): Promise<void> {
       line('warm restart, same `DATA_DIR`', 'warm-template'),
       line('warm restart, `DATA_DIR` made by initdb (same work)', 'warm-initdb'),
       line('`npm start`, warm, nothing changed (its build step skipped)', 'npm-start-warm'),
+      ...(cliBefore
+        ? [
+            line(`first start from the pre-initialised cluster, the earlier build (\`${path.relative(root, cliBefore)}\`)`, 'first-before'),
+            line('warm restart, the earlier build', 'warm-before'),
+          ]
+        : []),
       ...(buildMs !== undefined
         ? [
             `| \`npm start\`, warm, before: a full \`npm run build\` (${sec(buildMs)}) + warm restart | ${sec(buildMs + warm)} | ${((buildMs + warm) / b).toFixed(1)}× |`,

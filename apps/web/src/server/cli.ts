@@ -33,9 +33,17 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(undefined, command === 'migrate' ? { command: 'migrate' } : {});
   const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY });
   switch (command) {
-    case 'serve':
-      await (await import('./serve.js')).serve(config, logger);
+    case 'serve': {
+      // The database opens in its own thread (PGlite: ~0.5–1 s of WebAssembly start-up and recovery) while this
+      // thread loads the server's code (~1 s): started first, the two overlap instead of following each other.
+      const { openDatabase } = await import('@quarry/db');
+      const { databaseTarget } = await import('./database-target.js');
+      const database = openDatabase(databaseTarget(config, logger));
+      // Awaited, and any failure reported, by startRuntime; until then a rejection is not "unhandled".
+      database.catch(() => {});
+      await (await import('./serve.js')).serve(config, logger, { database });
       return -1; // keeps running until a signal
+    }
     case 'migrate': {
       const { ensureAppRole, openDatabase, runMigrations } = await import('@quarry/db');
       const database = await openDatabase(config.database);

@@ -8,6 +8,7 @@ import { createEmbedder, type Embedder } from '@quarry/ai';
 import { openDatabase, runMigrations, type DatabaseHandle } from '@quarry/db';
 import { IngestWorker } from '@quarry/ingest';
 import { assertDurableFileStorage, createStorage, sweepFsTemp, type ObjectStorage } from '@quarry/storage';
+import { databaseTarget } from './database-target.js';
 import type { Logger } from './logger.js';
 import { createServices, type Services } from './services/index.js';
 
@@ -27,22 +28,21 @@ export interface RuntimeOptions {
   /** Ingest options for tests and benchmarks (lease, poll, back-off). */
   ingest?: Partial<Pick<ConstructorParameters<typeof IngestWorker>[0], 'leaseMs' | 'pollMs' | 'retryBaseMs' | 'extractLimits' | 'onIngested' | 'onEmbedded' | 'embedSliceMs'>>;
   embedderTuning?: Parameters<typeof createEmbedder>[1];
+  /** The database, already opening (`quarry serve` starts it while the server's code loads); by default opened here. */
+  database?: Promise<DatabaseHandle>;
   /** Wraps the ingest worker's embedder (tests hold it back to watch keyword-first indexing). */
   wrapEmbedder?: (embedder: Embedder) => Embedder;
 }
 
 export async function startRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
-  // Files must never land in a container's writable layer (throws with the fix).
-  assertDurableFileStorage({ production: config.production, storage: config.storage, dataDir: config.dataDir });
-  const database = await openDatabase(
-    config.database.kind === 'pglite'
-      ? {
-          ...config.database,
-          onDiskFull: (reason) => logger.error({ reason }, 'embedded database stopped writing: disk full; it reopens once space is freed'),
-          onRecovered: () => logger.info('embedded database reopened after the disk had room again'),
-        }
-      : config.database,
-  );
+  try {
+    // Files must never land in a container's writable layer (throws with the fix).
+    assertDurableFileStorage({ production: config.production, storage: config.storage, dataDir: config.dataDir });
+  } catch (error) {
+    await options.database?.then((d) => d.close()).catch(() => {});
+    throw error;
+  }
+  const database = await (options.database ?? openDatabase(databaseTarget(config, logger)));
   try {
     const started = performance.now();
     const result = await runMigrations(database, config.database);

@@ -3,6 +3,7 @@
  * gracefully — finish in-flight requests (bounded), close the database, exit 0.
  */
 import type { Config } from '@quarry/config';
+import type { DatabaseHandle } from '@quarry/db';
 import { createHttpApp } from './http/app.js';
 import { listen } from './http/listen.js';
 import { mountApi } from './http/routes/index.js';
@@ -10,8 +11,8 @@ import { findUiDir, serveUi } from './http/ui.js';
 import type { Logger } from './logger.js';
 import { startRuntime } from './runtime.js';
 
-export async function serve(config: Config, logger: Logger): Promise<void> {
-  const runtime = await startRuntime(config, logger);
+export async function serve(config: Config, logger: Logger, options: { database?: Promise<DatabaseHandle> } = {}): Promise<void> {
+  const runtime = await startRuntime(config, logger, { database: options.database });
   const uiDir = findUiDir();
   if (!uiDir) logger.warn('the web UI is not built (run `npm run build`); serving the API only');
   const app = createHttpApp({
