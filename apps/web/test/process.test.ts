@@ -1,8 +1,9 @@
 /** The `quarry` command as a real process: start-up, restarts, the DATA_DIR lock, bad config, signals. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mountPointOf, parseMountPoints } from '@quarry/storage';
 import { runQuarry, startQuarry } from '../../../test/support/process.js';
 
 const dirs: string[] = [];
@@ -34,6 +35,17 @@ describe('quarry serve', { timeout: 180_000 }, () => {
     const again = await startQuarry({ DATA_DIR });
     expect((await fetch(`${again.url}/api/health`)).status).toBe(200);
     expect(await again.stop('SIGINT')).toBe(0);
+  });
+
+  it('in production, refuses local files off a mounted volume before the database writes anything there', async (ctx) => {
+    const DATA_DIR = dataDir();
+    // The guard judges by the mount table: only meaningful where the temporary directory is on the root filesystem.
+    if (mountPointOf(DATA_DIR, parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8'))) !== '/') return ctx.skip();
+    const result = await runQuarry(['serve'], { DATA_DIR, NODE_ENV: 'production', AUTH_SECRET: 'x'.repeat(40), PORT: '0' });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('not on a mounted volume');
+    // `quarry serve` opens the database early (while its code loads), but only after this refusal.
+    expect(readdirSync(DATA_DIR)).toEqual([]);
   });
 
   it.each([
