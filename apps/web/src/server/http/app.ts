@@ -60,15 +60,19 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono<AppEnv> {
     }),
   );
   const jsonLimit = deps.jsonBodyLimitBytes ?? 1024 * 1024;
+  const limitJsonBody = bodyLimit({
+    maxSize: jsonLimit,
+    onError: () => {
+      throw new AppError(413, 'payload_too_large', `Request bodies are limited to ${Math.round(jsonLimit / 1024)} KiB.`);
+    },
+  });
   app.use('/api/*', async (c, next) => {
+    // A GET or HEAD has no body to limit, and asking for one (`c.req.raw.body`, the middleware's first step)
+    // makes @hono/node-server build a full fetch `Request` with its AbortSignal for every such request.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     // Uploads stream through their own size limit in the documents route.
     if (c.req.header('content-type')?.startsWith('multipart/form-data')) return next();
-    return bodyLimit({
-      maxSize: jsonLimit,
-      onError: () => {
-        throw new AppError(413, 'payload_too_large', `Request bodies are limited to ${Math.round(jsonLimit / 1024)} KiB.`);
-      },
-    })(c, next);
+    return limitJsonBody(c, next);
   });
 
   registerHealthRoutes(app, deps.health);
