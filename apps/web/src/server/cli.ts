@@ -34,11 +34,11 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: config.logLevel, pretty: config.env === 'development' && process.stdout.isTTY });
   switch (command) {
     case 'serve': {
-      // The database opens in its own thread (PGlite: ~0.5–1 s of WebAssembly start-up and recovery) while this
-      // thread loads the server's code (~1 s): started first, the two overlap instead of following each other.
       // First the refusal to keep files in a container's writable layer, before the database writes any there.
       const { assertDurableFileStorage } = await import('@quarry/storage');
       assertDurableFileStorage({ production: config.production, storage: config.storage, dataDir: config.dataDir });
+      // The database opens in its own thread (PGlite: ~0.5–1 s of WebAssembly start-up and recovery) while this
+      // thread loads the server's code (~1 s): started first, the two overlap instead of following each other.
       const { openDatabase } = await import('@quarry/db');
       const { databaseTarget } = await import('./database-target.js');
       const database = openDatabase(databaseTarget(config, logger));
