@@ -12,9 +12,11 @@
  *   npm run bench:startup                      print the table (BENCH_RUNS=3 by default)
  *   npm run bench:startup -- --with-build      also time a full build (rewrites apps/web/dist)
  *   npm run bench:startup -- --write           also write it into docs/benchmarks.md ("Start-up")
- *   BENCH_CLI_BEFORE=/tmp/dist-before/server/cli.js npm run bench:startup
+ *   BENCH_CLI_BEFORE=apps/web/.scratch/dist-before/server/cli.js npm run bench:startup
  *                                              also time an earlier build's first start and warm restart,
- *                                              interleaved with this one's (a before/after in the same run)
+ *                                              interleaved with this one's (a before/after in the same run); copy
+ *                                              that build's dist inside the repository (`.scratch/` is ignored),
+ *                                              where its bundle still finds node_modules
  *
  * Only loopback traffic, to servers this script started; each is stopped by its own PID.
  */
