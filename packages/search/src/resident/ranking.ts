@@ -31,7 +31,7 @@ export function residentKeywordCandidates(
   const rankWith = (required: string[]) =>
     index
       .rank({ weighted, required, excluded: constraints.excluded }, { k1, b }, visible, Math.max(1, Math.trunc(depth)))
-      .map((r) => ({ passageId: index.ids[r.index]!, score: r.score, documentId: index.documentIdOf(r.index) }));
+      .map((r) => ({ passageId: index.idOf(r.index), score: r.score, documentId: index.documentIdOf(r.index) }));
   const strict = rankWith(constraints.required);
   // As in SQL: quoted words no passage holds as written are ranked as words (exclusions still hold).
   return strict.length === 0 && constraints.required.length > 0 ? rankWith([]) : strict;

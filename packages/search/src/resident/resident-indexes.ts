@@ -28,7 +28,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, runInBackgroundLane, vectorExpr, type Database, type VectorSpaceRef } from '@quarry/db';
 import { DocumentTable, type DocumentRow } from './document-table.js';
-import { KeywordIndex, type PassageRow } from './keyword-index.js';
+import { KeywordIndexBuilder, type KeywordIndex } from './keyword-index.js';
 import { VectorIndex } from './vector-index.js';
 
 export interface ResidentOptions {
@@ -86,7 +86,7 @@ export interface ResidentIndexes {
   /** Resolves when no build is running (tests and benchmarks). */
   idle(): Promise<void>;
   /** What is held, for health and benchmarks. */
-  stats(): { keywordCopies: number; passages: number; vectorCopies: number; vectors: number; builds: number; abandoned: number; hits: number; misses: number; lastBuildMs: number };
+  stats(): { keywordCopies: number; passages: number; keywordBytes: number; vectorCopies: number; vectors: number; builds: number; abandoned: number; hits: number; misses: number; lastBuildMs: number };
 }
 
 export function createResidentIndexes(db: Database, options: ResidentOptions = defaultResidentOptions): ResidentIndexes {
@@ -199,7 +199,8 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     if (before === undefined) return 'moved';
     if (slot.index !== undefined && slot.generation === before.generation) return 'current';
     if (!makeRoom(keywordSlots, slot, before.passages, options.maxPassages)) return 'too-large';
-    const rows: PassageRow[] = [];
+    const builder = new KeywordIndexBuilder(before.passages);
+    let read = 0;
     let after: string | null = null;
     for (let guard = 0; guard <= before.passages / options.batchSize + 1; guard++) {
       const batch: Array<{ id: string; document_id: string; tsv: string; lexeme_count: number | string }> = await queryRows(
@@ -208,15 +209,16 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
             WHERE workspace_id = ${workspaceId}::uuid AND (${after}::uuid IS NULL OR id > ${after}::uuid)
             ORDER BY id LIMIT ${options.batchSize}`,
       );
-      for (const r of batch) rows.push({ id: r.id, documentId: r.document_id, tsv: r.tsv, lexemeCount: Number(r.lexeme_count) });
+      for (const r of batch) builder.add({ id: r.id, documentId: r.document_id, tsv: r.tsv, lexemeCount: Number(r.lexeme_count) });
+      read += batch.length;
       if (batch.length < options.batchSize) break;
       after = batch[batch.length - 1]!.id;
     }
     const afterwards = await generations(workspaceId);
-    if (afterwards?.generation !== before.generation || rows.length !== before.passages) return 'moved';
-    slot.index = KeywordIndex.build(rows);
+    if (afterwards?.generation !== before.generation || read !== before.passages) return 'moved';
+    slot.index = builder.finish();
     slot.generation = before.generation;
-    slot.size = rows.length;
+    slot.size = read;
     slot.lastUsed = Date.now();
     return 'built';
   }
@@ -322,6 +324,7 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
       return {
         keywordCopies: count(keywordSlots),
         passages: held(keywordSlots),
+        keywordBytes: [...keywordSlots.values()].reduce((sum, s) => sum + (s.index?.byteSize ?? 0), 0),
         vectorCopies: count(vectorSlots),
         vectors: held(vectorSlots),
         builds,

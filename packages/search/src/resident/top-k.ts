@@ -1,9 +1,15 @@
 /**
  * The `k` best of `count` scored items, best first, ties by index: a bounded
  * min-heap, so a query over 10,000 vectors does not sort 10,000 entries to
- * keep 100.
+ * keep 100. With `itemAt`, the items are `itemAt(0 … count-1)` (a sparse set
+ * of indexes, in any order) and ties still go to the lower index.
  */
-export function topK(count: number, scoreOf: (index: number) => number, k: number): Array<{ index: number; score: number }> {
+export function topK(
+  count: number,
+  scoreOf: (index: number) => number,
+  k: number,
+  itemAt: (position: number) => number = (position) => position,
+): Array<{ index: number; score: number }> {
   const size = Math.min(Math.max(0, Math.trunc(k)), count);
   if (size === 0) return [];
   const heapIdx = new Int32Array(size);
@@ -25,7 +31,8 @@ export function topK(count: number, scoreOf: (index: number) => number, k: numbe
       i = m;
     }
   };
-  for (let index = 0; index < count; index++) {
+  for (let position = 0; position < count; position++) {
+    const index = itemAt(position);
     const score = scoreOf(index);
     if (Number.isNaN(score)) continue;
     if (filled < size) {
