@@ -7,6 +7,8 @@
  *                                            TEST_DATABASE_URL works too); the database must be empty/throwaway
  *   … -- --write                             also write the figures into docs/benchmarks.md ("Search")
  *   BENCH_MAINTENANCE_WORK_MEM=3GB           memory for the HNSW build (default 1GB PGlite, 512MB PostgreSQL)
+ *   BENCH_MEMORY_PASSAGES=1200000           passages the service holds in memory for keyword ranking
+ *                                            (SEARCH_MEMORY_PASSAGES; default the service's, 200,000)
  *   BENCH_REUSE_DIR=/tmp/…                   keep (or reuse) the PGlite directory of an earlier run: loading and
  *                                            the index build are skipped when it already holds the passages
  *
@@ -29,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { createLocalEmbedder, createMiniLmEmbedder, type Embedder } from '@quarry/ai';
 import { ensureVectorIndex, openDatabase, queryRows, runMigrations, type Database, type DatabaseTarget } from '@quarry/db';
-import { chooseSemanticPlan, createSearchService, defaultSemanticOptions, semanticCandidates, type SearchMode, type SemanticOptions } from '@quarry/search';
+import { chooseSemanticPlan, createSearchService, defaultResidentOptions, defaultSemanticOptions, semanticCandidates, type SearchMode, type SemanticOptions } from '@quarry/search';
 import { activateSpace, createWorkspace } from '../packages/search/src/test-fixtures.js';
 import { replaceSection } from './report.js';
 
@@ -253,7 +255,13 @@ async function main() {
         return embedder.embed(texts, kind);
       },
     };
-    const service = createSearchService({ db, language: 'english', queryEmbedder: () => queryEmbedder });
+    const memoryPassages = process.env.BENCH_MEMORY_PASSAGES ? Number(process.env.BENCH_MEMORY_PASSAGES) : undefined;
+    const service = createSearchService({
+      db,
+      language: 'english',
+      queryEmbedder: () => queryEmbedder,
+      ...(memoryPassages !== undefined ? { resident: { maxPassages: memoryPassages } } : {}),
+    });
     const sqlService = createSearchService({ db, language: 'english', queryEmbedder: () => queryEmbedder, resident: false });
     const exactService = createSearchService({
       db,
@@ -372,6 +380,14 @@ async function main() {
     for (const row of recallRows) log(row);
     log('');
     log(`Plans chosen by the service: large workspace → ${planLarge}, small workspace → ${planSmall} (exact scan at or below ${defaultSemanticOptions.exactScanMaxVectors.toLocaleString()} vectors in the workspace).`);
+    if (copies !== undefined) {
+      const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+      log(
+        `In-memory copies: keyword ${copies.passages.toLocaleString()} passages (${mb(copies.keywordBytes)} MB of postings, ids and scratch; ` +
+          `budget ${(memoryPassages ?? defaultResidentOptions.maxPassages).toLocaleString()} passages), vectors ${copies.vectors.toLocaleString()}; ` +
+          `process RSS ${mb(process.memoryUsage().rss)} MB, V8 heap ${mb(process.memoryUsage().heapUsed)} MB after the measures.`,
+      );
+    }
     log(`Total benchmark time: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 
     if (args.has('--write')) {

@@ -104,6 +104,7 @@ const schema = z.object({
   CHUNK_TOKENS: z.coerce.number().int().min(50).max(8000).default(800),
   CHUNK_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.15),
   SEARCH_LANGUAGE: z.enum(['simple', 'english', 'german', 'french', 'spanish', 'italian', 'dutch', 'portuguese']).default('english'),
+  SEARCH_MEMORY_PASSAGES: z.coerce.number().int().min(0).max(100_000_000).default(200_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 
@@ -270,7 +271,8 @@ function finalize(env: z.infer<typeof schema>, options: LoadConfigOptions = {}) 
       chunkTokens: env.CHUNK_TOKENS,
       chunkOverlap: env.CHUNK_OVERLAP,
     },
-    search: { language: env.SEARCH_LANGUAGE },
+    /** memoryPassages: passages held in memory for keyword ranking, across workspaces (0: SQL only). */
+    search: { language: env.SEARCH_LANGUAGE, memoryPassages: env.SEARCH_MEMORY_PASSAGES },
     /** Questions per user and per API key (Ask), counted in the database so every replica shares them. */
     ask: { perMinute: env.ASK_LIMIT_PER_MINUTE, perDay: env.ASK_LIMIT_PER_DAY },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

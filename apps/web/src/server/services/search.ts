@@ -22,7 +22,7 @@ export function createSearchServices(config: Config, db: Database, options: { ch
     if (!embedders.has(key)) embedders.set(key, createEmbedderForSpace(config.ai, space));
     return embedders.get(key);
   };
-  const search = createSearchService({ db, language: config.search.language, queryEmbedder });
+  const search = createSearchService({ db, language: config.search.language, queryEmbedder, resident: { maxPassages: config.search.memoryPassages } });
   const chat = options.chat ?? createChatProvider(config);
   const answers = createAnswerService({ search, ...(chat ? { chat } : {}) });
   return { search, answers };
