@@ -4,7 +4,7 @@
  * is nobody on the next request, and a session due for its daily extension or past its expiry goes
  * through better-auth (extended, or removed).
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '@quarry/db';
 import { readCookie } from '../src/server/auth/session-lookup.js';
@@ -87,5 +87,17 @@ describe.each(drivers)('session lookup on %s', (driver) => {
     await db.update(sessions).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(sessions.token, token));
     expect((await me(cookie)).status).toBe(401);
     expect(await db.select().from(sessions).where(eq(sessions.token, token))).toEqual([]);
+  });
+
+  it.runIf(driver === 'pglite')('the prepared statement on the embedded database comes back when it was lost (a reopened PGlite)', async () => {
+    const db = app.runtime.services.db;
+    const c = new TestClient(app);
+    await c.signUp('ola@example.com');
+    const cookie = sessionCookie(c);
+    expect((await me(cookie)).status).toBe(200);
+    await db.execute(sql.raw('DEALLOCATE quarry_session_lookup'));
+    const [a, b] = await Promise.all([me(cookie), me(cookie)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect((await b.json()).user).toMatchObject({ email: 'ola@example.com' });
   });
 });

@@ -4,6 +4,10 @@
  * This reads the same signed cookie with a key imported once and one prepared statement (session
  * joined to its user), and hands back to better-auth only when a session is due for its daily
  * expiry extension or has expired, so the rules (signature, expiry, refresh) stay better-auth's.
+ *
+ * On PostgreSQL the statement is a named one, which node-postgres prepares once per pooled
+ * connection. PGlite's driver plans every statement afresh (about half of the lookup's cost in
+ * WASM), and it has one connection: there the statement is PREPAREd once and EXECUTEd.
  */
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
@@ -44,7 +48,7 @@ export function readCookie(header: string, name: string): string | undefined {
   return undefined;
 }
 
-export function createSessionLookup(auth: Auth, db: Database) {
+export function createSessionLookup(auth: Auth, db: Database, driver: 'pglite' | 'postgres' = 'postgres') {
   let keys: Promise<Keys> | undefined;
   const loadKeys = async (): Promise<Keys> => {
     const context = await auth.$context;
@@ -69,6 +73,7 @@ export function createSessionLookup(auth: Auth, db: Database) {
     .where(eq(sessions.token, sql.placeholder('token')))
     .limit(1)
     .prepare('quarry_session_by_token');
+  const sessionByToken = driver === 'pglite' ? embeddedSessionByToken(db) : (token: string) => statement.execute({ token });
 
   return async (cookieHeader: string): Promise<SessionLookupResult> => {
     const k = await (keys ??= loadKeys());
@@ -83,11 +88,67 @@ export function createSessionLookup(auth: Auth, db: Database) {
     const expected = createHmac('sha256', k.key).update(token).digest();
     const given = Buffer.from(signature, 'base64');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-    const [row] = await statement.execute({ token });
+    const [row] = await sessionByToken(token);
     if (!row) return null;
     const expiresAt = row.expiresAt.getTime();
     // Expired (better-auth deletes it) or, by better-auth's rule, due for extension once `updateAge` has passed.
     if (expiresAt < Date.now() || expiresAt - k.expiresInMs + k.updateAgeMs <= Date.now()) return 'delegate';
     return { user: { id: row.id, email: row.email, name: row.name, role: row.role, banned: row.banned } };
+  };
+}
+
+interface SessionRow {
+  expiresAt: Date;
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  banned: boolean;
+}
+
+/**
+ * The lookup as a server-side prepared statement on PGlite's one connection. EXECUTE takes no bind
+ * parameters, so the token goes in as a literal: only a token of better-auth's alphabet (it is
+ * already known to carry our signature here) is ever put there. A PGlite that was reopened has
+ * lost the statement: it is prepared again.
+ */
+function embeddedSessionByToken(db: Database) {
+  let prepared: Promise<unknown> | undefined;
+  const prepare = () =>
+    (prepared ??= db
+      .execute(
+        sql.raw(`PREPARE quarry_session_lookup(text) AS
+          SELECT (extract(epoch FROM s.expires_at) * 1000)::float8 AS expires_ms, u.id, u.email, u.name, u.role, u.banned
+          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = $1 LIMIT 1`),
+      )
+      .catch((error: unknown) => {
+        prepared = undefined;
+        // 42P05: prepared already (another lookup created on this database, e.g. in tests).
+        if ((error as { code?: string }).code !== '42P05' && (error as { cause?: { code?: string } }).cause?.code !== '42P05') throw error;
+      }));
+  const run = async (token: string): Promise<SessionRow[]> => {
+    await prepare();
+    const result = (await db.execute(sql.raw(`EXECUTE quarry_session_lookup('${token}')`))) as unknown as {
+      rows: Array<{ expires_ms: number | string; id: string; email: string; name: string; role: string; banned: boolean | string }>;
+    };
+    return result.rows.map((r) => ({
+      expiresAt: new Date(Number(r.expires_ms)),
+      id: r.id,
+      email: r.email,
+      name: r.name,
+      role: r.role,
+      banned: r.banned === true || r.banned === 't',
+    }));
+  };
+  return async (token: string): Promise<SessionRow[]> => {
+    if (!/^[A-Za-z0-9]{1,256}$/.test(token)) return [];
+    try {
+      return await run(token);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+      if (code !== '26000') throw error; // 26000: no such prepared statement
+      prepared = undefined;
+      return run(token);
+    }
   };
 }

@@ -28,7 +28,7 @@ export function mountApi(services: Services, extra: RouteGroup[] = []) {
   return (app: OpenAPIHono<AppEnv>) => {
     app.use('/api/*', clientAddress(services.trustedProxies));
     app.use('/api/*', originCheck(services.trustedOrigins));
-    const session = resolveSession(services.auth, services.apiKeys, createSessionLookup(services.auth, services.db));
+    const session = resolveSession(services.auth, services.apiKeys, createSessionLookup(services.auth, services.db, services.config.database.kind));
     app.use('/api/*', async (c, next) => {
       // better-auth resolves its own sessions; everything else gets `user` here.
       if (c.req.path.startsWith('/api/auth/')) return next();
