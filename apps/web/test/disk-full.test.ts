@@ -174,7 +174,8 @@ describe('a full disk under DATA_DIR (in-process server)', { timeout: 120_000 },
     ).body;
     expect(fullHealth.status).toBe('degraded');
     expect(fullHealth.reasons?.join(' ')).toMatch(/low disk space: \d\.\d MB free/);
-    expect(fullHealth.reasons?.join(' ')).toMatch(/database: the embedded database is not writing: only 0 MB free/);
+    // 0 or 1 MB: removing the streamed upload's partial file gives back what it held before the disk filled.
+    expect(fullHealth.reasons?.join(' ')).toMatch(/database: the embedded database is not writing: only [01] MB free/);
 
     // Space freed: no restart, the next upload is stored and ingested, nothing lost or stuck.
     rmSync(filler);

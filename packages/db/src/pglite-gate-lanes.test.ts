@@ -6,7 +6,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import { currentLane, runInBackgroundLane } from './lanes.js';
-import { PgliteGate } from './pglite-gate.js';
+import { PgliteGate, readOnly } from './pglite-gate.js';
 
 /** A stand-in PGlite: each query takes `turns` event-loop turns and records its text when it ends. */
 function fakePglite(turns = 3) {
@@ -125,5 +125,27 @@ describe('PgliteGate lanes', () => {
     void gate.client.query('fg');
     await gate.close();
     expect([...db.done].sort()).toEqual(['bg', 'fg']);
+  });
+});
+
+describe('which statements a full disk still lets through', () => {
+  it('reads, and the PREPARE and EXECUTE of a read; never a write, however it is dressed', () => {
+    expect(readOnly('SELECT 1')).toBe(true);
+    expect(readOnly('WITH x AS (SELECT 1) SELECT * FROM x')).toBe(true);
+    expect(readOnly('SELECT 1; DELETE FROM users')).toBe(false);
+    expect(readOnly("SELECT nextval('s')")).toBe(false);
+    expect(readOnly('SELECT * FROM users FOR KEY SHARE')).toBe(false);
+    expect(readOnly('PREPARE gate_read(text) AS SELECT id FROM users WHERE id = $1')).toBe(true);
+    expect(readOnly("EXECUTE gate_read('a')")).toBe(true);
+    expect(readOnly("EXECUTE GATE_READ('a')")).toBe(true);
+    expect(readOnly('PREPARE gate_write(text) AS DELETE FROM users WHERE id = $1')).toBe(false);
+    expect(readOnly("EXECUTE gate_write('a')")).toBe(false);
+    expect(readOnly("EXECUTE gate_unknown('a')")).toBe(false);
+    // The arguments of a read are still held to "writes nothing".
+    expect(readOnly("EXECUTE gate_read(nextval('s'))")).toBe(false);
+    expect(readOnly("EXECUTE gate_read('a'); DELETE FROM users")).toBe(false);
+    // Re-preparing a name as a write takes its read status away.
+    expect(readOnly('PREPARE gate_read(text) AS UPDATE users SET name = $1')).toBe(false);
+    expect(readOnly("EXECUTE gate_read('a')")).toBe(false);
   });
 });

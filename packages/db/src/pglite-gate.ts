@@ -124,19 +124,37 @@ interface Waiting {
 
 type Method = (...args: unknown[]) => Promise<unknown>;
 
-/**
- * A single read: SELECT, or WITH … SELECT, with no data-modifying word, no locking clause and no
- * sequence call. Conservative: anything else counts as a write and meets the floor.
- */
-function readOnly(query: unknown): boolean {
-  if (typeof query !== 'string') return false;
+/** One statement with no data-modifying word, no locking clause and no sequence call. */
+function writesNothing(query: string): boolean {
   return (
-    /^\s*\(?\s*(select|with)\b/i.test(query) &&
     !/;\s*\S/.test(query) &&
     !/\b(insert|update|delete|merge|truncate|copy|call|do|create|alter|drop|vacuum|analyze|cluster|reindex|refresh|lock)\b/i.test(query) &&
     !/\bfor\s+(share|no\s+key|key)\b/i.test(query) &&
     !/\b(nextval|setval|pg_advisory\w*)\s*\(/i.test(query)
   );
+}
+
+const isSelect = (query: string) => /^\s*\(?\s*(select|with)\b/i.test(query) && writesNothing(query);
+
+/** Statements PREPAREd through the gate, by name: whether what each runs is a read. */
+const preparedReads = new Map<string, boolean>();
+
+/**
+ * A single read: SELECT, or WITH … SELECT, that writes nothing (above); or the PREPARE of such a
+ * read and an EXECUTE of one (the session lookup's, so that a full disk still lets signed-in users
+ * read). Conservative: anything else counts as a write and meets the floor.
+ */
+export function readOnly(query: unknown): boolean {
+  if (typeof query !== 'string') return false;
+  const prepare = /^\s*prepare\s+([a-z_][a-z0-9_]*)\s*(?:\([^)]*\))?\s+as\s+([\s\S]+)$/i.exec(query);
+  if (prepare) {
+    const read = isSelect(prepare[2]!);
+    preparedReads.set(prepare[1]!.toLowerCase(), read);
+    return read;
+  }
+  const execute = /^\s*execute\s+([a-z_][a-z0-9_]*)\b/i.exec(query);
+  if (execute) return preparedReads.get(execute[1]!.toLowerCase()) === true && writesNothing(query);
+  return isSelect(query);
 }
 
 export class PgliteGate {
