@@ -57,11 +57,12 @@ export function createLogger(options: { level: string; pretty: boolean; destinat
 }
 
 /**
- * Asynchronous stdout: a line is queued and written by libuv, lines written while one write is pending
- * go out together, so the access log costs no synchronous write per request. pino flushes what is
- * queued synchronously when the process exits (process.exit after SIGTERM, an uncaught exception);
- * only a kill -9 can lose the lines still queued.
+ * Asynchronous, batched stdout: lines are queued and written by libuv 4 KB at a time, or every
+ * 100 ms when fewer come, so the access log costs neither a synchronous write nor a write call per
+ * request (one `write` per line was a tenth of a static file's cost in a profile). pino flushes what
+ * is queued synchronously when the process exits (process.exit after SIGTERM, an uncaught
+ * exception); only a kill -9 can lose the lines of the last 100 ms.
  */
 export function stdoutDestination(): pino.DestinationStream {
-  return pino.destination({ dest: 1, sync: false });
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 });
 }
