@@ -121,6 +121,16 @@ describe('keyword index', () => {
     expect(excluded).toHaveLength(200 - 29);
   });
 
+  it('built in slices (the event loop handed back between them), ranks as built at once', async () => {
+    const builder = new KeywordIndexBuilder(4); // grows
+    for (const row of rows) builder.add(row);
+    const sliced = await builder.finishInSlices(7);
+    const whole = KeywordIndex.build(rows);
+    const match = { weighted: [{ term: 'tf', w: 1 }, { term: 'rare', w: 3 }], required: [], excluded: [] };
+    expect(sliced.rank(match, options, everything, 200)).toEqual(whole.rank(match, options, everything, 200));
+    expect(sliced.byteSize).toBeGreaterThan(0);
+  });
+
   it('refuses passages out of id order (ties would break differently from SQL)', () => {
     const builder = new KeywordIndexBuilder(2);
     builder.add(rows[1]!);

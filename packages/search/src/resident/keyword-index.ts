@@ -90,6 +90,27 @@ export class KeywordIndexBuilder {
 
   /** Inverts what was added into postings per term, passages ascending. */
   finish(): KeywordIndex {
+    const inversion = this.invert(Number.POSITIVE_INFINITY);
+    for (;;) {
+      const step = inversion.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * `finish`, handing the event loop back every `passagesPerSlice` passages: inverting a million
+   * passages' postings takes about a second, which requests must not wait behind.
+   */
+  async finishInSlices(passagesPerSlice = 20_000): Promise<KeywordIndex> {
+    const inversion = this.invert(passagesPerSlice);
+    for (;;) {
+      const step = inversion.next();
+      if (step.done) return step.value;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private *invert(passagesPerSlice: number): Generator<void, KeywordIndex> {
     const n = this.ids.length;
     const termCount = this.termCounts.length;
     const offsets = new Int32Array(termCount + 1);
@@ -103,6 +124,7 @@ export class KeywordIndexBuilder {
         postings[at] = p;
         tfs[at] = this.forwardTfs[k]!;
       }
+      if ((p + 1) % passagesPerSlice === 0) yield;
     }
     this.ids.trim();
     return new KeywordIndex(

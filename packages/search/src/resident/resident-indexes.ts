@@ -216,7 +216,7 @@ export function createResidentIndexes(db: Database, options: ResidentOptions = d
     }
     const afterwards = await generations(workspaceId);
     if (afterwards?.generation !== before.generation || read !== before.passages) return 'moved';
-    slot.index = builder.finish();
+    slot.index = await builder.finishInSlices();
     slot.generation = before.generation;
     slot.size = read;
     slot.lastUsed = Date.now();
