@@ -36,7 +36,7 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
-async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `quarry_bench_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

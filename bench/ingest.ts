@@ -8,11 +8,13 @@
  *   npm run bench:ingest              print the table
  *   npm run bench:ingest -- --write   also write it into docs/benchmarks.md ("Ingest")
  *   npm run bench:ingest -- --keyword-only   time only the keyword phase (no PDF, no waiting for vectors)
+ *   BENCH_DATABASE_URL=postgres://…   the same on PostgreSQL (an admin URL: a scratch database is made and dropped;
+ *                                     written as "Ingest (PostgreSQL)")
  *   npm run bench:ingest -- --store   the passage-storing phase alone, old path against new side by side,
  *                                     and where its time goes (bench/ingest-store.ts; BENCH_DATABASE_URL for PostgreSQL)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { eq } from 'drizzle-orm';
@@ -23,6 +25,7 @@ import type { IngestTimings } from '@quarry/ingest';
 import { createLogger } from '../apps/web/src/server/logger.js';
 import { startRuntime } from '../apps/web/src/server/runtime.js';
 import { makePdf } from '../test/support/document-fixtures.js';
+import { scratchPostgres } from './http-kit.js';
 import { benchText as text } from './ingest-text.js';
 import { replaceSection } from './report.js';
 
@@ -36,7 +39,15 @@ const sum = (t: IngestTimings[], k: keyof IngestTimings) => t.reduce((s, x) => s
 
 async function run() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'quarry-bench-ingest-'));
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent', INGEST_CONCURRENCY: process.env.INGEST_CONCURRENCY ?? '1' });
+  const adminUrl = process.env.BENCH_DATABASE_URL || undefined;
+  const scratch = adminUrl ? await scratchPostgres(adminUrl) : undefined;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    INGEST_CONCURRENCY: process.env.INGEST_CONCURRENCY ?? '1',
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+  });
   const timings = new Map<string, IngestTimings>();
   const runtime = await startRuntime(config, createLogger({ level: 'silent', pretty: false }), {
     ingest: { pollMs: 50, onIngested: (id, t) => timings.set(id, t) },
@@ -91,6 +102,7 @@ async function run() {
   // --keyword-only run alive while it embeds what is still queued.
   await runtime.embedder.close?.();
   rmSync(dataDir, { recursive: true, force: true });
+  await scratch?.drop();
 
   const mb = textBytes / 1048576;
   const row = (label: string, r: typeof textRun) => {
@@ -101,7 +113,8 @@ async function run() {
   };
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const body = [
-    `Measured by \`npm run bench:ingest\` on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, embedded PGlite,`,
+    `Measured by \`${scratch ? 'BENCH_DATABASE_URL=… ' : ''}npm run bench:ingest${keywordOnly ? ' -- --keyword-only' : ''}\` on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ` +
+      `${scratch ? 'PostgreSQL 17 + pgvector (on this machine)' : 'embedded PGlite'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end,`,
     `files on local disk, the default offline embedder (${runtime.embedder.space.model}), \`INGEST_CONCURRENCY=${config.ingest.concurrency}\`. Keyword-first: a`,
     'document is `ready` (keyword-searchable) once its passages are stored; its vectors follow in `embed` jobs. Both phases are',
     'timed from the first upload byte; the baseline for the second is the first, in the same run.',
@@ -119,7 +132,7 @@ async function run() {
     row('PDF', pdfRun),
   ].join('\n');
   console.log(body);
-  if (write) replaceSection('Ingest', body);
+  if (write) replaceSection(scratch ? 'Ingest (PostgreSQL)' : 'Ingest', body);
 }
 
 if (process.argv.includes('--store')) {
