@@ -23,6 +23,7 @@ export function createQueryVectorCache(maxEntries = 512): QueryVectorCache {
         return hit;
       }
       const pending = embedder.embed([query], 'query').then((vectors) => vectors[0]);
+      if (maxEntries <= 0) return pending;
       entries.set(key, pending);
       // A failed embedding is not remembered: the next search tries again.
       pending.catch(() => entries.delete(key));

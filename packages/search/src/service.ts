@@ -46,6 +46,8 @@ export interface SearchServiceDeps {
   semantic?: SemanticOptions;
   /** In-memory copies of workspaces' indexes (`resident/`); `false` ranks every query in SQL. */
   resident?: Partial<ResidentOptions> | false;
+  /** Recently embedded queries kept (default 512); 0 embeds every query afresh (benchmarks of what a new query costs). */
+  queryVectorCache?: number;
 }
 
 /** A retrieved passage with its full text (for answers). */
@@ -109,7 +111,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
   const keywordOptions = deps.keyword ?? defaultKeywordOptions;
   const semanticOptions = deps.semantic ?? defaultSemanticOptions;
   const { db, language } = deps;
-  const queryVectors = createQueryVectorCache();
+  const queryVectors = createQueryVectorCache(deps.queryVectorCache ?? 512);
   const resident = deps.resident === false ? undefined : createResidentIndexes(db, { ...defaultResidentOptions, ...deps.resident });
 
   async function activeSpace(): Promise<ActiveSpace | undefined> {
