@@ -33,4 +33,12 @@ describe('query vector cache', () => {
     expect(await cache.embed('s1', flaky, 'storm')).toEqual([5, 1]);
     expect(flaky.calls).toBe(2);
   });
+
+  it('with no room keeps nothing: every query is embedded afresh (what a benchmark of new queries needs)', async () => {
+    const cache = createQueryVectorCache(0);
+    const e = countingEmbedder();
+    expect(await cache.embed('s1', e, 'lighthouse')).toEqual([10, 1]);
+    expect(await cache.embed('s1', e, 'lighthouse')).toEqual([10, 1]);
+    expect(e.calls).toBe(2);
+  });
 });
