@@ -1,8 +1,8 @@
 /**
  * HNSW recall@10 against the exact scan on real model vectors at scale: every distinct passage of
- * real English text this machine holds (bench/real-text.ts: CISI's abstracts and the documentation
- * inside node_modules, ≤ 60 words each, some 42,000), embedded with the default offline model
- * (all-MiniLM-L6-v2, int8), in two workspaces (90 % / 10 %) as bench/search.ts lays them out, so
+ * real English text this machine holds, up to BENCH_PASSAGES (bench/real-text.ts: CISI's abstracts,
+ * the documentation inside node_modules, then Python docstrings and /usr/share/doc; ≤ 60 words each;
+ * 100,000 here), embedded with the default offline model (all-MiniLM-L6-v2, int8), in two workspaces (90 % / 10 %) as bench/search.ts lays them out, so
  * the workspace filter inside the HNSW walk is what is measured. Queries: CISI's first 50 questions
  * and 50 passages held out of the load (never inserted).
  *
@@ -144,7 +144,7 @@ try {
     `Measured by \`${pgUrl ? 'BENCH_DATABASE_URL=… ' : ''}npx tsx bench/hnsw-recall-scale.ts\` on ${new Date().toISOString().slice(0, 10)} (${target.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL 17 + pgvector'}, ` +
       `${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end): ${passages.length.toLocaleString()} passages of real English text ` +
       `(read, the 50 held out included: from CISI's abstracts ${text.sources.cisi.toLocaleString()}, Markdown documentation in node_modules ${text.sources.markdown.toLocaleString()}, documentation comments ` +
-      `${text.sources.comments.toLocaleString()}; ≤ 60 words each, distinct), embedded with all-MiniLM-L6-v2 (int8) in ${(embedMs / 1000).toFixed(0)} s, ` +
+      `${text.sources.comments.toLocaleString()}, Python docstrings ${text.sources.python.toLocaleString()}, /usr/share/doc ${text.sources.systemDocs.toLocaleString()}; ≤ 60 words each, distinct), embedded with all-MiniLM-L6-v2 (int8) in ${(embedMs / 1000).toFixed(0)} s, ` +
       `split 90 / 10 into two workspaces; HNSW (m=16, ef_construction=64) built in ${(buildMs / 1000).toFixed(0)} s. ${queries.length} queries: CISI's first 50 ` +
       `questions and 50 passages held out of the load. Recall@10 of the HNSW plan (iterative scan, workspace filter in the query) against the exact scan of the same workspace, and the vector query alone:`,
     '',

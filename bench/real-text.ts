@@ -1,11 +1,15 @@
 /**
  * Real English text at scale, read at run time from what is on this machine: CISI's abstracts
  * (../shared/data/cisi), the Markdown documentation that ships inside node_modules (READMEs,
- * guides, change logs) and the documentation comments of its type declarations and code (`/** … *\/`). Nothing is copied into the repository. Cut into passages of at most
+ * guides, change logs), the documentation comments of its type declarations and code (`/** … *\/`),
+ * then, when more is wanted, the docstrings of the system's Python library and the plain-text files
+ * under /usr/share/doc (what this machine's Debian packages ship; none of it is needed, so a machine
+ * without them just yields fewer passages). Nothing is copied into the repository. Cut into passages of at most
  * `maxWords` words, prose only (code blocks, tables and markup dropped), exact duplicates removed,
  * in a fixed order, so every run on the same lockfile reads the same passages.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSmartCollection } from './collections.js';
@@ -68,6 +72,22 @@ function docComments(source: string): string[] {
   return out;
 }
 
+/** Python docstrings (triple-quoted), as paragraphs. */
+function docstrings(source: string): string[] {
+  const out: string[] = [];
+  for (const m of source.matchAll(/(?:"""|''')([\s\S]*?)(?:"""|''')/g)) out.push(...prose(m[1]!.replace(/^\s+/gm, '')));
+  return out;
+}
+
+function readText(file: string): string {
+  try {
+    const bytes = readFileSync(file);
+    return (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** A paragraph cut into pieces of at most `maxWords` words, on sentence ends where it can. */
 function cut(paragraph: string, maxWords: number): string[] {
   const sentences = paragraph.split(/(?<=[.!?])\s+/);
@@ -94,7 +114,7 @@ function cut(paragraph: string, maxWords: number): string[] {
 
 export interface RealText {
   passages: string[];
-  sources: { cisi: number; markdownFiles: number; markdown: number; declarationFiles: number; comments: number };
+  sources: { cisi: number; markdownFiles: number; markdown: number; declarationFiles: number; comments: number; python: number; systemDocs: number };
 }
 
 /** Up to `limit` distinct passages: CISI's first, then the documentation's. */
@@ -123,5 +143,17 @@ export function realTextPassages(limit: number, maxWords = 60): RealText {
     if (passages.length >= limit) break;
     for (const p of docComments(readFileSync(f, 'utf8'))) for (const piece of cut(p, maxWords)) if (add(piece)) comments++;
   }
-  return { passages, sources: { cisi, markdownFiles: files.length, markdown, declarationFiles: declarations.length, comments } };
+  let python = 0;
+  const pythonFiles = passages.length < limit ? ['/usr/lib/python3', '/usr/lib/python3.11', '/usr/lib/python3.12', '/usr/lib/python3.13'].flatMap((d) => filesNamed(/\.py$/, d)) : [];
+  for (const f of pythonFiles) {
+    if (passages.length >= limit) break;
+    for (const p of docstrings(readText(f))) for (const piece of cut(p, maxWords)) if (add(piece)) python++;
+  }
+  let systemDocs = 0;
+  const docFiles = passages.length < limit ? filesNamed(/^(README|NEWS|.*\.txt|.*\.md)(\.gz)?$/i, '/usr/share/doc') : [];
+  for (const f of docFiles) {
+    if (passages.length >= limit) break;
+    for (const p of prose(readText(f))) for (const piece of cut(p, maxWords)) if (add(piece)) systemDocs++;
+  }
+  return { passages, sources: { cisi, markdownFiles: files.length, markdown, declarationFiles: declarations.length, comments, python, systemDocs } };
 }
