@@ -10,6 +10,7 @@
  * Source (tsx/vitest) and bundled builds locate the thread's entry file
  * differently; see `workerEntry()` (the same scheme as the extraction threads).
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -298,6 +299,9 @@ export function createMiniLmEmbedder(options: MiniLmEmbedderOptions): Embedder {
       // One failed slice cancels the rest of this call.
       const local = new AbortController();
       const combined = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
+      // Each slice listens on this call's own signal until it settles: a long call (a bulk load) has more than
+      // Node's default of ten, which is not a leak, and would print a warning.
+      setMaxListeners(Math.max(10, Math.ceil(inputs.length / resolved.sliceSize) + 1), combined);
       const slices: Promise<Float32Array>[] = [];
       for (let i = 0; i < inputs.length; i += resolved.sliceSize) {
         const slice = host.submit(inputs.slice(i, i + resolved.sliceSize), purpose === 'query', combined);

@@ -116,6 +116,21 @@ describe('all-MiniLM-L6-v2 embedder', () => {
     expect(await embedder.embed(['still works'], 'query')).toHaveLength(1);
   });
 
+  it('embeds a long call (more slices than Node allows listeners by default) without a leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const vectors = await embedder.embed(Array.from({ length: 120 }, (_, i) => `short passage ${i}`), 'passage', controller.signal);
+      expect(vectors).toHaveLength(120);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('reads a query up to 128 word pieces and a passage up to 256', async () => {
     // 150 pieces in common, then different tails: a query stops inside the common part, a passage does not.
     const common = Array.from({ length: 150 }, (_, i) => ['river', 'stone', 'bridge', 'lamp', 'harbour'][i % 5]).join(' ');
